@@ -1,0 +1,228 @@
+"""After the Beam graph: gate every staged shard, publish passing shards to their region's storage, quarantine the
+rest with the failure, move the ledger into place, compute the release statistics from ledger and shards (never
+from runner metrics), render the report, and return the manifest for the caller to write last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipelines.ledger import ledger_row
+from pipelines.pipeline import write_parquet_atomically
+from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, SCHEMA_VERSION
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _display(path: Path, out: Path) -> str:
+    try:
+        return path.resolve().relative_to(out).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _move(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+    src.unlink()
+
+
+def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
+    from expectations.gate import Gate
+    from pipelines.report import render_report
+    from pipelines.run import PIPELINE_VERSION, input_checksums
+
+    t0 = time.monotonic()
+    report_dir = out / "report"
+    shutil.rmtree(report_dir, ignore_errors=True)
+    report_dir.mkdir(parents=True)
+    for old in ("ledger", "quarantine"):
+        shutil.rmtree(out / old, ignore_errors=True)
+
+    staged = sorted((staging / "shards").rglob("*.parquet")) if (staging / "shards").exists() else []
+    params = {
+        "allowed_regions": list(policy.region_names),
+        "min_text_chars": policy.min_text_chars,
+        "max_text_chars": policy.max_text_chars,
+    }
+    gate = Gate(policy.gate_suite, params, docs_dir=str(report_dir / "gx")) if staged else None
+    shards, quarantined, gate_results, gate_rows = [], [], [], []
+    for path in staged:
+        rel = path.relative_to(staging / "shards").as_posix()
+        region = rel.split("/", 1)[0]
+        schema_ok = pq.read_schema(path).equals(CORPUS_SCHEMA, check_metadata=False)
+        result = gate.validate(str(path), rel)
+        if not schema_ok:
+            result.passed = False
+        gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok})
+        meta = pq.read_metadata(path)
+        doc_ids = pq.read_table(path, columns=["doc_id", "source_id"]).to_pylist()
+        if result.passed:
+            dest = Path(storage[region]) / rel.split("/", 1)[1]
+            _move(path, dest)
+            shards.append({
+                "path": _display(dest, out), "residency_region": region, "storage": storage[region],
+                "rows": meta.num_rows, "bytes": dest.stat().st_size, "sha256": sha256_of(dest),
+                "schema_version": SCHEMA_VERSION,
+            })  # fmt: skip
+            decision, reason = "kept", f"shard {rel} passed the gate"
+        else:
+            dest = out / "quarantine" / "shards" / rel
+            _move(path, dest)
+            failed = [f"{o.expectation}({o.column or ''})" for o in result.critical_failures]
+            if not schema_ok:
+                failed.insert(0, "schema differs from the corpus contract")
+            (dest.with_name(dest.name + ".gate.json")).write_text(json.dumps(result.to_json(), indent=2))
+            quarantined.append({
+                "path": _display(dest, out), "residency_region": region, "rows": meta.num_rows,
+                "failed_expectations": failed,
+            })  # fmt: skip
+            decision, reason = "quarantined", f"shard {rel} failed the gate: {', '.join(failed)}"
+        for r in doc_ids:
+            gate_rows.append(ledger_row(r["doc_id"], "gate", decision, reason, r["source_id"], None))
+
+    # ledger: Beam's parts plus the gate's decisions
+    ledger_dir = out / "ledger"
+    ledger_dir.mkdir(parents=True)
+    for part in sorted((staging / "ledger").glob("*.parquet")) if (staging / "ledger").exists() else []:
+        _move(part, ledger_dir / part.name)
+    if gate_rows:
+        gate_rows.sort(key=lambda r: r["doc_id"])
+        write_parquet_atomically(pa.Table.from_pylist(gate_rows, schema=LEDGER_SCHEMA), str(ledger_dir / "gate.parquet"))
+    ledger_files = sorted(ledger_dir.glob("*.parquet"))
+    ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
+
+    stats = release_stats(ledger, [out / s["path"] if not os.path.isabs(s["path"]) else Path(s["path"]) for s in shards])
+    (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
+    manifest = {
+        "manifest_version": 1,
+        "release": {
+            "policy_id": policy.policy_id,
+            "pipeline_version": PIPELINE_VERSION,
+            "schema_version": SCHEMA_VERSION,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "runner": opts.runner,
+            "approval": {"state": "pending_review", "note": "a compliance officer approves after reading the report"},
+        },
+        "policy": {"policy_id": policy.policy_id, "path": os.path.basename(policy.path), "sha256": policy.sha256},
+        "inputs": input_checksums(inputs),
+        "shards": shards,
+        "quarantined_shards": quarantined,
+        "ledger": [{"path": _display(p, out), "rows": pq.read_metadata(p).num_rows, "sha256": sha256_of(p)}
+                   for p in ledger_files],  # fmt: skip
+        "gate": {
+            "suite": policy.gate_suite,
+            "shards_passed": len(shards),
+            "shards_quarantined": len(quarantined),
+            "results": "report/gate_results.json",
+            "data_docs": "report/gx/index.html" if gate else None,
+        },
+        "counts": stats["counts"],
+        "report": "report/index.html",
+        "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
+    }
+    render_report(report_dir / "index.html", manifest, stats, gate_results, policy)
+    return manifest
+
+
+def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
+    """Everything the report shows, computed from the ledger and the published shards only."""
+    rows = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"]).to_pylist()
+    funnel: dict[str, Counter] = defaultdict(Counter)
+    bytes_by: dict[str, Counter] = defaultdict(Counter)
+    reasons: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    errors: list[dict] = []
+    files: list[dict] = []
+    pii_ledger: Counter = Counter()
+    for r in rows:
+        funnel[r["stage"]][r["decision"]] += 1
+        bytes_by[r["stage"]][r["decision"]] += r["bytes"] or 0
+        if r["decision"] != "kept":
+            reasons[(r["stage"], r["decision"])][_reason_family(r["reason"])] += 1
+        if r["decision"] == "error":
+            errors.append({"stage": r["stage"], "input": r["input_path"], "reason": r["reason"]})
+        if r["stage"] == "read" and r["detail"] and '"format"' in r["detail"]:
+            files.append({"input": r["input_path"], "decision": r["decision"], "reason": r["reason"]})
+        if r["stage"] == "pii" and r["decision"] == "redacted" and r["detail"]:
+            for k, v in json.loads(r["detail"]).get("counts", {}).items():
+                pii_ledger[k] += v
+
+    langs: Counter = Counter()
+    lang_bytes: Counter = Counter()
+    juris: Counter = Counter()
+    regions: Counter = Counter()
+    basis: Counter = Counter()
+    domains: Counter = Counter()
+    rights: Counter = Counter()
+    dup_clusters = 0
+    published = 0
+    for path in shard_paths:
+        t = pq.read_table(path, columns=["text", "lang", "origin_jurisdiction", "origin_basis", "residency_region",
+                                         "registrable_domain", "rights_basis", "dup_cluster"])  # fmt: skip
+        published += t.num_rows
+        nbytes = pc.binary_length(pc.cast(t["text"], pa.large_binary())).to_pylist()
+        for i, row in enumerate(t.drop(["text"]).to_pylist()):
+            langs[row["lang"]] += 1
+            lang_bytes[row["lang"]] += nbytes[i]
+            juris[(row["origin_jurisdiction"], row["residency_region"])] += 1
+            regions[row["residency_region"]] += 1
+            basis[row["origin_basis"]] += 1
+            rights[row["rights_basis"]] += 1
+            if row["registrable_domain"]:
+                domains[row["registrable_domain"]] += nbytes[i]
+            if row["dup_cluster"]:
+                dup_clusters += 1
+    file_rows = [r for r in rows if r["stage"] == "read" and r["detail"] and '"format"' in (r["detail"] or "")]
+    counts = {
+        "input_files": len(file_rows),
+        "input_files_with_errors": sum(1 for r in file_rows if r["decision"] == "error"),
+        "records_read": sum(json.loads(r["detail"]).get("records", 0) for r in file_rows),
+        "error_rows": len(errors),
+        "documents_published": published,
+        "documents_quarantined": sum(funnel[s]["quarantined"] for s in funnel),
+        "documents_dropped": sum(funnel[s]["dropped"] for s in funnel if s != "read"),
+        "pii_redacted": dict(sorted(pii_ledger.items())),
+    }
+    return {
+        "counts": counts,
+        "funnel": {s: dict(c) for s, c in funnel.items()},
+        "funnel_bytes": {s: dict(c) for s, c in bytes_by.items()},
+        "reasons": {f"{s}/{d}": c.most_common(12) for (s, d), c in sorted(reasons.items())},
+        "errors": errors,
+        "files": sorted(files, key=lambda f: f["input"] or ""),
+        "languages": langs.most_common(),
+        "language_bytes": dict(lang_bytes),
+        "jurisdictions": sorted(((j, r, n) for (j, r), n in juris.items()), key=lambda x: -x[2]),
+        "regions": regions.most_common(),
+        "origin_basis": basis.most_common(),
+        "rights_basis": rights.most_common(),
+        "top_domains": domains.most_common(20),
+        "documents_in_dup_clusters": dup_clusters,
+    }
+
+
+def _reason_family(reason: str) -> str:
+    """Group reasons that differ only by a number or id ("exact duplicate of 3fa…" → "exact duplicate of …")."""
+    import re
+
+    reason = re.sub(r"\b[0-9a-f]{32}\b", "…", reason)
+    reason = re.sub(r"\d+(\.\d+)?", "N", reason)
+    return reason[:160]

@@ -1,0 +1,229 @@
+"""One Terroir run, end to end: plan (validate everything first), execute the Beam graph into staging, gate every
+shard, publish or quarantine, report, and finally write `release.json`, whose presence publishes the release.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.sources import InputFile, file_sha256, mets_claims, sniff_format
+from schemas import SCHEMA_VERSION
+from schemas.policy import Policy, load_policy
+
+log = logging.getLogger("terroir")
+
+PIPELINE_VERSION = "terroir-0.1.0"
+RUNNERS = ("local", "dask")
+
+
+class ConfigError(ValueError):
+    """Wrong configuration: raised before any work starts, with a message that says what to fix."""
+
+
+@dataclass
+class RunOptions:
+    policy_path: str
+    inputs: list[str]
+    output_dir: str
+    runner: str = "local"
+    workers: int = 2
+    dask_address: str | None = None
+    overwrite: bool = False
+    lid_model_path: str | None = None
+    extra_beam_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    output_dir: str
+    manifest_path: str
+    report_path: str
+    manifest: dict
+
+
+def parse_input_arg(arg: str) -> tuple[str | None, str]:
+    """`SOURCE_ID=PATH` or `PATH`."""
+    if "=" in arg and not os.path.exists(arg):
+        sid, path = arg.split("=", 1)
+        return sid, path
+    return None, arg
+
+
+def _default_source_id(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".warc", ".arc", ".jsonl", ".parquet", ".xml"):
+        name = name.removesuffix(suffix)
+    clean = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("-.") or "input"
+    return clean[:120]
+
+
+def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
+    """Expand input arguments into files. Raises `ConfigError` for a missing path or an empty folder."""
+    if not args:
+        raise ConfigError("no --input given; name at least one file or folder")
+    files: list[InputFile] = []
+    for arg in args:
+        sid, raw = parse_input_arg(arg)
+        root = Path(raw)
+        if not root.exists():
+            raise ConfigError(f"input {raw}: no such file or folder")
+        sid = sid or _default_source_id(root)
+        decl = policy.source(sid)
+        if root.is_dir():
+            paths = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+            base = root
+        else:
+            paths, base = [root], root.parent
+        if not paths:
+            raise ConfigError(f"input {raw}: folder holds no files")
+        specs = []
+        for p in paths:
+            fmt = decl.format if decl.format != "auto" else sniff_format(str(p))
+            specs.append((p, fmt))
+        claimed = set()
+        for p, fmt in specs:
+            if fmt == "mets":
+                claimed.update(mets_claims(str(p)))
+        for p, fmt in specs:
+            if str(p.resolve()) in claimed:
+                continue  # read through its METS, grouped into articles or issues
+            files.append(
+                InputFile(
+                    source_id=sid, path=str(p.resolve()), rel=p.relative_to(base).as_posix(), format=fmt,
+                    text_field=decl.text_field, id_field=decl.id_field, url_field=decl.url_field,
+                )
+            )  # fmt: skip
+    seen = {}
+    for f in files:
+        key = (f.source_id, f.rel)
+        if key in seen:
+            raise ConfigError(f"input file {f.rel} of source {f.source_id} is named twice")
+        seen[key] = f
+    return files
+
+
+def resolve_storage(policy: Policy, output_dir: Path) -> dict[str, str]:
+    """Region → local folder or URI where its shards are published. Relative storage lives under the output."""
+    out = {}
+    for region in policy.regions:
+        s = region.storage
+        if "://" in s:
+            if not s.startswith("file://"):
+                raise ConfigError(
+                    f"policy {policy.path}: region {region.name} storage {s}: only file:// storage is supported by "
+                    "this build; object storage is planned"
+                )
+            out[region.name] = s.removeprefix("file://")
+        else:
+            out[region.name] = str(output_dir / s) if not os.path.isabs(s) else s
+    return out
+
+
+def preflight(opts: RunOptions) -> tuple[Policy, list[InputFile], dict[str, str]]:
+    from schemas.policy import PolicyError  # noqa: F401  (callers catch it)
+
+    policy = load_policy(opts.policy_path)
+    if opts.runner not in RUNNERS:
+        raise ConfigError(f"--runner {opts.runner}: choose one of {', '.join(RUNNERS)}")
+    if opts.runner == "dask" and not opts.dask_address:
+        raise ConfigError("--runner dask needs --dask-address HOST:PORT of a running scheduler")
+    if opts.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
+        raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
+    inputs = plan_inputs(policy, opts.inputs)
+    out = Path(opts.output_dir)
+    if (out / "release.json").exists() and not opts.overwrite:
+        raise ConfigError(f"output {out} already holds a published release; pass --overwrite or choose a new folder")
+    storage = resolve_storage(policy, out.resolve())
+    for region, folder in storage.items():
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"region {region}: storage {folder} cannot be created: {exc.strerror}") from None
+        if not os.access(folder, os.W_OK):
+            raise ConfigError(f"region {region}: storage {folder} is not writable")
+    from expectations.gate import SuiteError, load_suite_dict
+
+    try:
+        load_suite_dict(policy.gate_suite)
+    except SuiteError as exc:
+        raise ConfigError(str(exc)) from None
+    return policy, inputs, storage
+
+
+def beam_options(opts: RunOptions):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    args = list(opts.extra_beam_args)
+    if opts.runner == "local":
+        mode = "multi_processing" if opts.workers > 1 else "in_memory"
+        args += [f"--direct_num_workers={opts.workers}", f"--direct_running_mode={mode}"]
+    elif opts.runner == "dask":
+        args += [f"--dask_client_address={opts.dask_address}"]
+    return PipelineOptions(args)
+
+
+def make_runner(opts: RunOptions):
+    if opts.runner == "dask":
+        from apache_beam.runners.dask.dask_runner import DaskRunner
+
+        return DaskRunner()
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    return FnApiRunner()
+
+
+def execute(opts: RunOptions) -> RunResult:
+    """Run everything. Raises `ConfigError` / `PolicyError` before any work when the configuration is wrong."""
+    import apache_beam as beam
+
+    from pipelines.pipeline import RunPlan, build_pipeline
+
+    t0 = time.monotonic()
+    policy, inputs, storage = preflight(opts)
+    out = Path(opts.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / "release.json"
+    if manifest_path.exists():
+        manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild
+    staging = out / "_staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path)
+    log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
+
+    p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
+    build_pipeline(p, plan)
+    p.run().wait_until_finish()
+    t_pipeline = time.monotonic() - t0
+
+    from pipelines.publish import publish
+
+    manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
+    write_json_atomically(manifest_path, manifest)
+    shutil.rmtree(staging, ignore_errors=True)
+    return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def input_checksums(inputs: list[InputFile]) -> list[dict]:
+    return [
+        {"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
+         "sha256": file_sha256(f.path)}
+        for f in sorted(inputs, key=lambda f: (f.source_id, f.rel))
+    ]  # fmt: skip
+
+
+__all__ = ["SCHEMA_VERSION", "ConfigError", "RunOptions", "RunResult", "execute", "input_checksums", "preflight"]

@@ -1,0 +1,226 @@
+"""The one policy loader: YAML in, a validated, immutable `Policy` out, or a `PolicyError` naming what to fix.
+
+Validation happens in two passes, both before any work starts: the JSON Schema in `policy.schema.json` (shape and
+types), then cross-field rules the schema cannot express (known jurisdictions, a jurisdiction mapped to one region).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schemas.jurisdictions import ISO_3166_ALPHA2
+
+DEFAULT_PII_ENTITIES = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "PHONE_NUMBER")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file, the field, what was found and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    jurisdictions: tuple[str, ...]
+    storage: str
+    allowed_locations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceDecl:
+    source_id: str
+    jurisdiction: str | None = None
+    license: str | None = None
+    format: str = "auto"
+    text_field: str = "text"
+    id_field: str | None = None
+    url_field: str | None = "url"
+
+
+@dataclass(frozen=True)
+class Policy:
+    policy_id: str
+    path: str
+    sha256: str
+    regions: tuple[Region, ...]
+    sources: dict[str, SourceDecl] = field(default_factory=dict)
+    languages: dict[str, float] = field(default_factory=dict)
+    default_min_lang_score: float = 0.5
+    html_extractor: str = "trafilatura"
+    min_chars: int = 50
+    quality_enabled: bool = True
+    quality_filters: tuple[str, ...] = ("gopher_quality", "gopher_repetition", "fineweb")
+    quality_exempt_source_types: tuple[str, ...] = ("alto", "tei")
+    pii_entities: tuple[str, ...] = DEFAULT_PII_ENTITIES
+    pii_countries: tuple[str, ...] = ()
+    pii_operator: str = "placeholder"
+    pii_score_threshold: float = 0.5
+    exact_dedup: bool = True
+    shards_per_region: int = 2
+    ledger_shards: int = 2
+    gate_suite: str = "corpus_shard"
+    min_text_chars: int = 1
+    max_text_chars: int = 5_000_000
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def region_of(self) -> dict[str, str]:
+        """Jurisdiction → region name."""
+        return {j: r.name for r in self.regions for j in r.jurisdictions}
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions)
+
+    def region(self, name: str) -> Region:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def source(self, source_id: str) -> SourceDecl:
+        return self.sources.get(source_id) or SourceDecl(source_id=source_id)
+
+    def min_score(self, lang: str) -> float | None:
+        """Minimum language-ID score for `lang`, or None when the language is out of scope."""
+        if not self.languages:
+            return self.default_min_lang_score
+        return self.languages.get(lang)
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("schemas").joinpath("policy.schema.json").read_text(encoding="utf-8"))
+
+
+def _where(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _describe_schema_error(err) -> str:
+    where = _where(err.absolute_path)
+    found = json.dumps(err.instance, default=str)
+    if len(found) > 80:
+        found = found[:77] + "..."
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        return f"field {where}: unknown key(s) {extra}; allowed keys are {allowed}"
+    if err.validator == "required":
+        return f"field {where}: {err.message}"
+    if err.validator == "enum":
+        return f"field {where}: found {found}; allowed values are {err.validator_value}"
+    if err.validator == "type":
+        return f"field {where}: found {found}; expected type {err.validator_value}"
+    if err.validator == "pattern":
+        return f"field {where}: found {found}; must match {err.validator_value}"
+    return f"field {where}: found {found}; {err.message}"
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file. Raises `PolicyError` (never a bare YAML or schema exception)."""
+    import hashlib
+
+    import jsonschema
+
+    p = Path(path)
+    if not p.is_file():
+        raise PolicyError(f"policy {p}: file not found")
+    data_bytes = p.read_bytes()
+    try:
+        doc = yaml.safe_load(data_bytes)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"policy {p}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(doc, dict):
+        raise PolicyError(f"policy {p}: top level must be a mapping of fields, found {type(doc).__name__}")
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        lines = "\n  ".join(_describe_schema_error(e) for e in errors[:10])
+        raise PolicyError(f"policy {p}: {len(errors)} problem(s):\n  {lines}")
+    return _build(doc, p, hashlib.sha256(data_bytes).hexdigest())
+
+
+def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
+    problems: list[str] = []
+    regions = []
+    seen: dict[str, str] = {}
+    for name, spec in doc["residency"]["regions"].items():
+        for j in spec["jurisdictions"]:
+            if j not in ISO_3166_ALPHA2:
+                problems.append(f"field residency.regions.{name}.jurisdictions: {j!r} is not an ISO 3166-1 alpha-2 code")
+            if j in seen and seen[j] != name:
+                problems.append(
+                    f"field residency.regions.{name}.jurisdictions: {j} is already mapped to region {seen[j]!r}; "
+                    "a jurisdiction may belong to one region only"
+                )
+            seen[j] = name
+        regions.append(
+            Region(
+                name=name,
+                jurisdictions=tuple(spec["jurisdictions"]),
+                storage=spec["storage"],
+                allowed_locations=tuple(spec.get("allowed_locations", ())),
+            )
+        )
+    sources = {}
+    for sid, spec in (doc.get("sources") or {}).items():
+        j = spec.get("jurisdiction")
+        if j is not None and j not in ISO_3166_ALPHA2:
+            problems.append(f"field sources.{sid}.jurisdiction: {j!r} is not an ISO 3166-1 alpha-2 code")
+        sources[sid] = SourceDecl(
+            source_id=sid,
+            jurisdiction=j,
+            license=spec.get("license"),
+            format=spec.get("format", "auto"),
+            text_field=spec.get("text_field", "text"),
+            id_field=spec.get("id_field"),
+            url_field=spec.get("url_field", "url"),
+        )
+    pii = doc.get("pii") or {}
+    for c in pii.get("countries", []):
+        if c not in ISO_3166_ALPHA2:
+            problems.append(f"field pii.countries: {c!r} is not an ISO 3166-1 alpha-2 code")
+    gates = doc.get("gates") or {}
+    if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
+        problems.append("field gates: min_text_chars is larger than max_text_chars")
+    if problems:
+        raise PolicyError(f"policy {p}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+    adm = doc.get("admission") or {}
+    ext = doc.get("extraction") or {}
+    qual = doc.get("quality") or {}
+    out = doc.get("output") or {}
+    defaults = Policy(policy_id="", path="", sha256="", regions=())
+    return Policy(
+        policy_id=doc["policy_id"],
+        path=str(p),
+        sha256=sha,
+        regions=tuple(regions),
+        sources=sources,
+        languages=dict(adm.get("languages") or {}),
+        default_min_lang_score=adm.get("default_min_lang_score", defaults.default_min_lang_score),
+        html_extractor=ext.get("html_extractor", defaults.html_extractor),
+        min_chars=ext.get("min_chars", defaults.min_chars),
+        quality_enabled=qual.get("enabled", True),
+        quality_filters=tuple(qual.get("filters", defaults.quality_filters)),
+        quality_exempt_source_types=tuple(qual.get("exempt_source_types", defaults.quality_exempt_source_types)),
+        pii_entities=tuple(pii.get("entities", DEFAULT_PII_ENTITIES)),
+        pii_countries=tuple(pii.get("countries", ())),
+        pii_operator=pii.get("operator", "placeholder"),
+        pii_score_threshold=pii.get("score_threshold", defaults.pii_score_threshold),
+        exact_dedup=(doc.get("dedup") or {}).get("exact", True),
+        shards_per_region=out.get("shards_per_region", defaults.shards_per_region),
+        ledger_shards=out.get("ledger_shards", defaults.ledger_shards),
+        gate_suite=gates.get("suite", defaults.gate_suite),
+        min_text_chars=gates.get("min_text_chars", defaults.min_text_chars),
+        max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
+        raw=doc,
+    )
