@@ -144,8 +144,6 @@ def _read_warc(spec: InputFile):
     with open(spec.path, "rb") as f:
         it = ArchiveIterator(f, arc2warc=True)
         for record in it:
-            offset = it.get_record_offset()
-            locator = f"{spec.rel}@{offset}"
             rtype = record.rec_type
             if rtype not in ("response", "resource", "conversion"):
                 continue
@@ -166,8 +164,11 @@ def _read_warc(spec: InputFile):
             try:
                 body = record.content_stream().read()
             except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
+                locator = f"{spec.rel}@{it.get_record_offset()}"
                 yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
                 continue
+            # the offset is only safe to ask for once the record's payload has been read
+            locator = f"{spec.rel}@{it.get_record_offset()}"
             remaining = getattr(record.raw_stream, "limit", 0)
             if remaining:
                 yield "ledger", _record_error(
