@@ -86,10 +86,12 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
         for p in paths:
             fmt = decl.format if decl.format != "auto" else sniff_format(str(p))
             specs.append((p, fmt))
-        claimed = set()
+        claimed: set[str] = set()
+        members: dict[Path, tuple[str, ...]] = {}
         for p, fmt in specs:
             if fmt == "mets":
-                claimed.update(mets_claims(str(p)))
+                members[p] = tuple(m for m in mets_claims(str(p)) if os.path.isfile(m))
+                claimed.update(members[p])
         for p, fmt in specs:
             if str(p.resolve()) in claimed:
                 continue  # read through its METS, grouped into articles or issues
@@ -97,6 +99,7 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
                 InputFile(
                     source_id=sid, path=str(p.resolve()), rel=p.relative_to(base).as_posix(), format=fmt,
                     text_field=decl.text_field, id_field=decl.id_field, url_field=decl.url_field,
+                    members=members.get(p, ()),
                 )
             )  # fmt: skip
     seen = {}
@@ -219,11 +222,17 @@ def write_json_atomically(path: Path, data: dict) -> None:
 
 
 def input_checksums(inputs: list[InputFile]) -> list[dict]:
-    return [
-        {"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
-         "sha256": file_sha256(f.path)}
-        for f in sorted(inputs, key=lambda f: (f.source_id, f.rel))
-    ]  # fmt: skip
+    """Every file read, METS members included, with size and sha256."""
+    out = []
+    for f in sorted(inputs, key=lambda f: (f.source_id, f.rel)):
+        out.append({"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
+                    "sha256": file_sha256(f.path)})  # fmt: skip
+        base = Path(f.path).parent
+        for m in sorted(f.members):
+            rel = (Path(f.rel).parent / Path(m).relative_to(base)).as_posix()
+            out.append({"source_id": f.source_id, "path": rel, "format": f"alto (via {f.rel})",
+                        "bytes": os.path.getsize(m), "sha256": file_sha256(m)})  # fmt: skip
+    return out
 
 
 __all__ = ["SCHEMA_VERSION", "ConfigError", "RunOptions", "RunResult", "execute", "input_checksums", "preflight"]

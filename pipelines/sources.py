@@ -46,7 +46,7 @@ class InputFile:
     text_field: str = "text"
     id_field: str | None = None
     url_field: str | None = "url"
-    claimed_by_mets: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # for a METS file: the ALTO files it groups (absolute paths)
 
 
 def sniff_format(path: str) -> str:

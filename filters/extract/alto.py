@@ -48,8 +48,8 @@ def _block_text(block) -> str:
                 carry = False
                 continue
             words.append(content)
-        if ends_hyphenated and words and words[-1].endswith("-") and not toks[-1][2]:
-            words[-1] = words[-1][:-1]
+        if ends_hyphenated and words and words[-1][-1:] in ("-", "\u00ac", "\u2010", "\u00ad"):
+            words[-1] = words[-1][:-1]  # some producers keep the hyphen in CONTENT as well as in <HYP>
         carry = ends_hyphenated
         lines.append(words)
     return "\n".join(" ".join(w) for w in lines if w)

@@ -1,0 +1,41 @@
+# Terroir: `make demo` builds a release from generated demo data; `make test` runs the test suite.
+# Both set up what they need first (a virtual environment pinned by requirements.lock; Chromium for the
+# report tests). Set-up is skipped when it is up to date, so a rerun needs no network.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.terroir-installed
+DEMO_OUT ?= demo-out
+
+.PHONY: demo test test-fast lint setup browser clean bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Terroir needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/terroir demo --output $(DEMO_OUT)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Chromium (Debian package) for the report tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-dejavu-core; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines filters schemas expectations tests
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
