@@ -303,7 +303,9 @@ def run_demo(output: str, workers: int = 2):
 
     out = Path(output)
     data = out / "data"
-    generate(data)
+    planted = generate(data)
     opts = RunOptions(policy_path=str(demo_policy_path()), inputs=demo_inputs(data), output_dir=str(out / "release"),
                       workers=workers, overwrite=True)  # fmt: skip
-    return execute(opts)
+    result = execute(opts)
+    result.planted_pii = planted  # for tests: the raw values that must not survive
+    return result

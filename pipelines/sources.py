@@ -162,7 +162,7 @@ def _read_warc(spec: InputFile):
                 ctype = record.rec_headers.get_header("Content-Type") or ""
                 headers["content-type"] = ctype
             try:
-                body = record.content_stream().read()
+                body = _payload(record)
             except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
                 locator = f"{spec.rel}@{it.get_record_offset()}"
                 yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
@@ -197,6 +197,36 @@ def _read_warc(spec: InputFile):
                 record_locator=locator, text=text, html=html, url=url, collected_at=date,
                 http_headers=headers, raw_bytes=len(body),
             )  # fmt: skip
+
+
+def _dechunk(data: bytes) -> bytes:
+    """Undo HTTP/1.1 chunked transfer coding; raises ValueError on a malformed chunk header."""
+    out, pos = bytearray(), 0
+    while True:
+        eol = data.index(b"\r\n", pos)
+        size = int(data[pos:eol].split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            return bytes(out)
+        out += data[eol + 2 : eol + 2 + size]
+        pos = eol + 2 + size + 2
+
+
+def _payload(record) -> bytes:
+    """HTTP payload with transfer and content codings removed.
+
+    warcio decodes chunked, gzip and deflate; its brotli path does not work with current `brotli` releases, so
+    brotli (`br`) payloads are decoded here.
+    """
+    headers = record.http_headers
+    encoding = (headers.get_header("Content-Encoding") or "").lower() if headers is not None else ""
+    if "br" not in [e.strip() for e in encoding.split(",")]:
+        return record.content_stream().read()
+    import brotli
+
+    raw = record.raw_stream.read()
+    if "chunked" in (headers.get_header("Transfer-Encoding") or "").lower():
+        raw = _dechunk(raw)
+    return brotli.decompress(raw)
 
 
 # ---------------------------------------------------------------- ALTO, METS, TEI

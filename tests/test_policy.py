@@ -1,0 +1,64 @@
+"""Policy loading fails before any work, with a message naming the file, the field, what was found and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.policy import PolicyError, load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = """
+policy_id: t1
+residency:
+  regions:
+    eu: {jurisdictions: [SE, FI], storage: shards/eu}
+"""
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "p.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "policies").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_policies_load(path):
+    policy = load_policy(path)
+    assert policy.regions and policy.policy_id
+
+
+def test_minimal_policy_gets_defaults(tmp_path):
+    p = load_policy(_write(tmp_path, GOOD))
+    assert p.region_of == {"SE": "eu", "FI": "eu"}
+    assert p.min_score("sv") == p.default_min_lang_score
+    assert len(p.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("policy_id: [unclosed", "not valid YAML at line 1"),
+        ("- just\n- a list\n", "top level must be a mapping"),
+        (GOOD.replace("storage: shards/eu", "storage: 5"), "field residency.regions.eu.storage: found 5; expected type"),
+        (GOOD + "colour: blue\n", "unknown key(s) ['colour']"),
+        (GOOD.replace("[SE, FI]", "[SE, NO]"), "field residency.regions.eu.jurisdictions.1: found false"),
+        (GOOD.replace("[SE, FI]", "[SE, XX]"), "'XX' is not an ISO 3166-1 alpha-2 code"),
+        (GOOD + "extraction: {html_extractor: regex}\n",
+         "field extraction.html_extractor: found \"regex\"; allowed values are ['trafilatura', 'resiliparse']"),
+        (GOOD + "    nordic: {jurisdictions: [SE], storage: x}\n", "SE is already mapped to region 'eu'"),
+        ("residency: {regions: {}}\n", "'policy_id' is a required property"),
+    ],
+)
+def test_bad_policies_name_the_problem(tmp_path, text, needle):
+    path = _write(tmp_path, text)
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert str(path) in str(err.value)
+    assert needle in str(err.value)
+
+
+def test_missing_policy_file(tmp_path):
+    with pytest.raises(PolicyError, match="file not found"):
+        load_policy(tmp_path / "nope.yaml")
