@@ -12,7 +12,7 @@ import inspect
 import pkgutil
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 # Presidio's country packages → ISO 3166 codes
 _COUNTRY_PACKAGES = {
@@ -34,7 +34,7 @@ _GENERIC = {
 _CANDIDATE = re.compile(r"[@\d]")
 
 
-@lru_cache(maxsize=None)
+@cache
 def country_recognizer_classes(country: str) -> tuple[type, ...]:
     """Presidio's recognizer classes for one ISO country code (empty when Presidio has none)."""
     from presidio_analyzer import EntityRecognizer

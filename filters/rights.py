@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 
-_META = re.compile(rb"<meta\s[^>]*>", re.I)
+_META = re.compile(rb"<meta\s[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r"""(\w[\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 
 
 def _meta_tags(html: str) -> list[dict[str, str]]:
     head = html[:65536]
     out = []
-    for m in re.finditer(r"<meta\s[^>]*>", head, re.I):
+    for m in re.finditer(r"<meta\s[^>]*>", head, re.IGNORECASE):
         attrs = {k.lower(): (a or b or c) for k, a, b, c in _ATTR.findall(m.group(0))}
         out.append(attrs)
     return out
@@ -27,7 +27,7 @@ def web_rights(headers: dict[str, str], html: str | None) -> tuple[str, str]:
         return "allowed", "tdmrep-header"
     if tdm:
         return "unknown", "tdmrep-header-unparseable"
-    if re.search(r"\bnoai\b", headers.get("x-robots-tag", ""), re.I):
+    if re.search(r"\bnoai\b", headers.get("x-robots-tag", ""), re.IGNORECASE):
         return "reserved", "x-robots-tag-noai"
     usage = headers.get("content-usage", "").replace(" ", "").lower()
     if re.search(r"(^|[,;])train-ai=n\b", usage):

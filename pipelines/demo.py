@@ -84,7 +84,7 @@ class _Warc:
     def __init__(self, path: Path) -> None:
         from warcio.warcwriter import WARCWriter
 
-        self._f = open(path, "wb")
+        self._f = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._w = WARCWriter(self._f, gzip=True)
         self._n = 0
 
@@ -224,7 +224,7 @@ def write_library(folder: Path, rng: random.Random) -> None:
     page2 = [("P2_TB1", rest), ("P2_TB2", texts[2])]
     (issue / "alto" / "00001.xml").write_text(_alto_page(1, page1), encoding="utf-8")
     (issue / "alto" / "00002.xml").write_text(_alto_page(2, page2), encoding="utf-8")
-    mets = f"""<?xml version="1.0" encoding="UTF-8"?>
+    mets = """<?xml version="1.0" encoding="UTF-8"?>
 <mets xmlns="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink">
 <fileSec><fileGrp USE="Text">
 <file ID="ALTO1" MIMETYPE="text/xml"><FLocat LOCTYPE="URL" xlink:href="file://./alto/00001.xml"/></file>
@@ -240,7 +240,7 @@ def write_library(folder: Path, rng: random.Random) -> None:
 <div ID="ART3" TYPE="ARTICLE" LABEL="Leipomo"><fptr><area FILEID="ALTO2" BEGIN="P2_TB2"/></fptr></div>
 </div></structMap>
 </mets>
-"""  # noqa: E501
+"""
     (issue / "mets.xml").write_text(mets, encoding="utf-8")
     # a loose page with no METS: one document per page
     loose = [("P1_TB1", " ".join(rng.sample(SENTENCES["sv"], 5)))]

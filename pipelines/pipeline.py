@@ -18,7 +18,7 @@ from pipelines.sources import InputFile, read_file
 from pipelines.stages import DocumentStages, PiiStage
 from schemas.policy import Policy
 
-STAGE_ORDER = {s: i for i, s in enumerate(("read", "rights", "extract", "langid", "quality", "residency", "dedup",
+STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "rights", "extract", "langid", "quality", "residency", "dedup",
                                             "pii", "shard", "gate"))}  # fmt: skip
 
 
@@ -97,6 +97,7 @@ def keep_lowest_doc_id(kv):
     yield "ledger", ledger_row(
         keeper.doc_id, "dedup", "kept", "unique" if len(docs) == 1 else f"representative of {len(docs)} copies",
         keeper.source_id, keeper.input_path, {"cluster_size": len(docs)} if len(docs) > 1 else None,
+        len(keeper.text.encode("utf-8", "replace")),
     )  # fmt: skip
     yield "doc", keeper
     for d in docs[1:]:

@@ -127,7 +127,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         "shards": shards,
         "quarantined_shards": quarantined,
         "ledger": [{"path": _display(p, out), "rows": pq.read_metadata(p).num_rows, "sha256": sha256_of(p)}
-                   for p in ledger_files],  # fmt: skip
+                   for p in ledger_files],
         "gate": {
             "suite": policy.gate_suite,
             "shards_passed": len(shards),
@@ -159,7 +159,7 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
             reasons[(r["stage"], r["decision"])][_reason_family(r["reason"])] += 1
         if r["decision"] == "error":
             errors.append({"stage": r["stage"], "input": r["input_path"], "reason": r["reason"]})
-        if r["stage"] == "read" and r["detail"] and '"format"' in r["detail"]:
+        if r["stage"] == "input":
             files.append({"input": r["input_path"], "decision": r["decision"], "reason": r["reason"]})
         if r["stage"] == "pii" and r["decision"] == "redacted" and r["detail"]:
             for k, v in json.loads(r["detail"]).get("counts", {}).items():
@@ -190,7 +190,7 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
                 domains[row["registrable_domain"]] += nbytes[i]
             if row["dup_cluster"]:
                 dup_clusters += 1
-    file_rows = [r for r in rows if r["stage"] == "read" and r["detail"] and '"format"' in (r["detail"] or "")]
+    file_rows = [r for r in rows if r["stage"] == "input"]
     counts = {
         "input_files": len(file_rows),
         "input_files_with_errors": sum(1 for r in file_rows if r["decision"] == "error"),
@@ -198,7 +198,7 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
         "error_rows": len(errors),
         "documents_published": published,
         "documents_quarantined": sum(funnel[s]["quarantined"] for s in funnel),
-        "documents_dropped": sum(funnel[s]["dropped"] for s in funnel if s != "read"),
+        "documents_dropped": sum(funnel[s]["dropped"] for s in funnel if s != "input"),
         "pii_redacted": dict(sorted(pii_ledger.items())),
     }
     return {

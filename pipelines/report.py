@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-STAGES = ("read", "rights", "extract", "langid", "quality", "residency", "dedup", "pii", "gate")
+STAGES = ("input", "read", "rights", "extract", "langid", "quality", "residency", "dedup", "pii", "gate")
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip
 
@@ -46,8 +46,8 @@ def _bar_chart(items: list[tuple[str, int]], title: str, color: str = "#1565c0",
     top = max(v for _, v in items) or 1
     h = 22
     label_w = 150
-    parts = [f'<svg role="img" aria-label="{_t(title)}" width="{width}" height="{h * len(items) + 8}" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{_t(title)}</title>']  # fmt: skip
+    parts = [(f'<svg role="img" aria-label="{_t(title)}" width="{width}" height="{h * len(items) + 8}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{_t(title)}</title>')]  # fmt: skip
     for i, (label, v) in enumerate(items):
         w = max(1, int((width - label_w - 70) * v / top))
         y = i * h + 4
@@ -64,8 +64,8 @@ def _funnel_chart(funnel: dict[str, dict[str, int]], width: int = 760) -> str:
         return "<p>no ledger rows</p>"
     top = max(sum(funnel[s].values()) for s in stages) or 1
     h, label_w = 26, 90
-    parts = [f'<svg role="img" aria-label="documents per stage and decision" width="{width}" '
-             f'height="{h * len(stages) + 8}" xmlns="http://www.w3.org/2000/svg"><title>funnel</title>']  # fmt: skip
+    parts = [(f'<svg role="img" aria-label="documents per stage and decision" width="{width}" '
+             f'height="{h * len(stages) + 8}" xmlns="http://www.w3.org/2000/svg"><title>funnel</title>')]  # fmt: skip
     for i, s in enumerate(stages):
         y, x = i * h + 4, label_w
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">{_t(s)}</text>')

@@ -84,7 +84,7 @@ def file_sha256(path: str) -> str:
 def _file_row(spec: InputFile, decision: str, reason: str, **detail) -> dict:
     size = os.path.getsize(spec.path) if os.path.exists(spec.path) else 0
     return ledger_row(
-        make_doc_id(spec.source_id, f"file:{spec.rel}"), "read", decision, reason, spec.source_id, spec.rel,
+        make_doc_id(spec.source_id, f"file:{spec.rel}"), "input", decision, reason, spec.source_id, spec.rel,
         detail={"format": spec.format, **detail}, nbytes=size,
     )  # fmt: skip
 
@@ -94,7 +94,8 @@ def _record_error(spec: InputFile, locator: str, reason: str) -> dict:
 
 
 def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
-    """Yield ("doc", Document) and ("ledger", row) pairs; exactly one file-level ledger row per file, last."""
+    """Yield ("doc", Document) and ("ledger", row) pairs; exactly one file-level ledger row (stage `input`) per file,
+    last; record-level problems are `read` rows."""
     readers = {
         "warc": _read_warc,
         "alto": _read_alto,

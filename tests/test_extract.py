@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 
 import pytest
 from lxml import etree
 
-from filters.extract import ExtractionError, alto_text, parse_alto, parse_mets, tei_text
+from filters.extract import ExtractionError, alto_text, parse_mets, tei_text
 
 
 def _words(s: str) -> list[str]:
@@ -22,7 +23,7 @@ def test_chronam_alto_matches_library_of_congress_reference(shared):
     # Apply the same joins to the reference, taking them from the ALTO's own HypPart1/HypPart2 markup.
     root = etree.fromstring(xml)
     strings = [el for el in root.iter() if etree.QName(el).localname == "String"]
-    joins = [(a.get("CONTENT"), b.get("CONTENT")) for a, b in zip(strings, strings[1:])
+    joins = [(a.get("CONTENT"), b.get("CONTENT")) for a, b in itertools.pairwise(strings)
              if a.get("SUBS_TYPE") == "HypPart1" and b.get("SUBS_TYPE") == "HypPart2"]  # fmt: skip
     assert len(joins) > 50
     joined, i = [], 0
@@ -104,9 +105,9 @@ def test_tei_body_not_header(shared):
 
 
 def test_tei_drops_notes_and_keeps_speaker_lines():
-    xml = """<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>
+    xml = b"""<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>
     </fileDesc></teiHeader><text><body><div><sp><speaker>FAUST.</speaker><l>Habe nun, ach!</l>
-    <note>editorial</note></sp></div></body></text></TEI>""".encode()
+    <note>editorial</note></sp></div></body></text></TEI>"""
     text, meta = tei_text(xml)
     assert text.splitlines() == ["FAUST.", "Habe nun, ach!"]
     assert meta["title"] == "T"

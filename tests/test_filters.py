@@ -48,7 +48,7 @@ def test_redaction_replaces_values_by_typed_placeholders(redactor):
 
 
 def test_invalid_checksums_are_not_redacted(redactor):
-    out, counts = redactor.redact("Kort 4111 1111 1111 1112 och IBAN SE45 5000 0000 0583 9825 7467.", "sv")
+    _out, counts = redactor.redact("Kort 4111 1111 1111 1112 och IBAN SE45 5000 0000 0583 9825 7467.", "sv")
     assert counts == {}
 
 

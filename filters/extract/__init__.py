@@ -1,8 +1,8 @@
 """Text extraction: HTML (trafilatura or resiliparse), ALTO, METS, TEI. Bytes or strings in, text out."""
 
 from filters.extract.alto import AltoPage, alto_text, parse_alto
-from filters.extract.mets import MetsDocument, href_to_relpath, is_mets, parse_mets
 from filters.extract.html import HtmlExtractor, decode_payload, get_extractor
+from filters.extract.mets import MetsDocument, href_to_relpath, is_mets, parse_mets
 from filters.extract.tei import tei_text
 from filters.extract.xmlutil import ExtractionError
 
@@ -11,12 +11,12 @@ __all__ = [
     "ExtractionError",
     "HtmlExtractor",
     "MetsDocument",
-    "href_to_relpath",
-    "is_mets",
-    "parse_mets",
     "alto_text",
     "decode_payload",
     "get_extractor",
+    "href_to_relpath",
+    "is_mets",
     "parse_alto",
+    "parse_mets",
     "tei_text",
 ]
