@@ -14,8 +14,9 @@ import apache_beam as beam
 
 from filters.document import Document
 from pipelines.ledger import ledger_row
+from pipelines.pii_stage import PiiStage
 from pipelines.sources import InputFile, read_file
-from pipelines.stages import DocumentStages, PiiStage
+from pipelines.stages import DocumentStages
 from schemas.policy import Policy
 
 STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "rights", "extract", "langid", "quality", "residency", "dedup",

@@ -108,28 +108,3 @@ class DocumentStages:
 
         doc.content_hash = content_hash(doc.text)
         yield "doc", doc
-
-
-class PiiStage:
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self._redactor = None
-
-    def setup(self) -> None:
-        from filters.pii import PiiRedactor
-
-        languages = tuple(self.policy.languages) or ("en",)
-        self._redactor = PiiRedactor(
-            languages, self.policy.pii_entities, self.policy.pii_countries, self.policy.pii_score_threshold
-        )
-
-    def process(self, doc: Document) -> Iterator[tuple[str, object]]:
-        if self._redactor is None:
-            self.setup()
-        doc.text, counts = self._redactor.redact(doc.text, doc.lang)
-        doc.pii_counts = counts
-        if counts:
-            yield _row(doc, "pii", "redacted", ", ".join(f"{k}={v}" for k, v in counts.items()), counts=counts)
-        else:
-            yield _row(doc, "pii", "kept", "no PII found")
-        yield "doc", doc

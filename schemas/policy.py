@@ -43,6 +43,27 @@ class SourceDecl:
 
 
 @dataclass(frozen=True)
+class FuzzyDedup:
+    """MinHash-LSH settings: `bands` × `rows` permutations; candidates verified against `threshold` (Jaccard)."""
+
+    enabled: bool = False
+    backend: str = "auto"  # auto, cpu, gpu
+    mode: str = "char"  # char: cuDF minhash over character windows; word: minhash_ngrams over word n-grams
+    width: int = 5
+    ngrams: int = 5
+    bits: int = 64
+    bands: int = 20
+    rows: int = 10
+    seed: int = 42
+    threshold: float = 0.8
+    verify: str = "estimated"  # none, estimated, true
+
+    @property
+    def num_perm(self) -> int:
+        return self.bands * self.rows
+
+
+@dataclass(frozen=True)
 class Policy:
     policy_id: str
     path: str
@@ -60,7 +81,11 @@ class Policy:
     pii_countries: tuple[str, ...] = ()
     pii_operator: str = "placeholder"
     pii_score_threshold: float = 0.5
+    pii_salt_env: str = "TERROIR_PII_SALT"
+    pii_ner: dict[str, str] = field(default_factory=dict)
+    pii_require_ner: bool = False
     exact_dedup: bool = True
+    fuzzy: FuzzyDedup = field(default_factory=FuzzyDedup)
     shards_per_region: int = 2
     ledger_shards: int = 2
     gate_suite: str = "corpus_shard"
@@ -188,6 +213,9 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
     for c in pii.get("countries", []):
         if c not in ISO_3166_ALPHA2:
             problems.append(f"field pii.countries: {c!r} is not an ISO 3166-1 alpha-2 code")
+    fz = (doc.get("dedup") or {}).get("fuzzy") or {}
+    if fz.get("mode") == "word" and "width" in fz:
+        problems.append("field dedup.fuzzy.width: applies to mode 'char'; word mode uses dedup.fuzzy.ngrams")
     gates = doc.get("gates") or {}
     if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
         problems.append("field gates: min_text_chars is larger than max_text_chars")
@@ -216,7 +244,11 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         pii_countries=tuple(pii.get("countries", ())),
         pii_operator=pii.get("operator", "placeholder"),
         pii_score_threshold=pii.get("score_threshold", defaults.pii_score_threshold),
+        pii_salt_env=pii.get("salt_env", defaults.pii_salt_env),
+        pii_ner=dict(pii.get("ner") or {}),
+        pii_require_ner=pii.get("require_ner", False),
         exact_dedup=(doc.get("dedup") or {}).get("exact", True),
+        fuzzy=FuzzyDedup(**((doc.get("dedup") or {}).get("fuzzy") or {})),
         shards_per_region=out.get("shards_per_region", defaults.shards_per_region),
         ledger_shards=out.get("ledger_shards", defaults.ledger_shards),
         gate_suite=gates.get("suite", defaults.gate_suite),
