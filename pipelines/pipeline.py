@@ -19,8 +19,9 @@ from pipelines.sources import InputFile, read_file
 from pipelines.stages import DocumentStages
 from schemas.policy import Policy
 
-STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "rights", "extract", "langid", "quality", "residency", "dedup",
-                                            "pii", "shard", "gate"))}  # fmt: skip
+STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "takedown", "rights", "extract", "langid", "quality",
+                                            "residency", "admission", "dedup", "fuzzy_dedup", "pii", "shard",
+                                            "gate"))}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class RunPlan:
     staging_dir: str
     pipeline_version: str
     lid_model_path: str | None = None
+    rights_snapshots: dict | None = None
 
 
 def bucket_of(doc_id: str, n: int) -> int:
@@ -56,12 +58,13 @@ class ReadFiles(beam.DoFn):
 
 
 class RunStages(beam.DoFn):
-    def __init__(self, policy: Policy, lid_model_path: str | None) -> None:
+    def __init__(self, policy: Policy, lid_model_path: str | None, rights_snapshots: dict | None = None) -> None:
         self.policy = policy
         self.lid_model_path = lid_model_path
+        self.rights_snapshots = rights_snapshots
 
     def setup(self):
-        self._stages = DocumentStages(self.policy, self.lid_model_path)
+        self._stages = DocumentStages(self.policy, self.lid_model_path, self.rights_snapshots)
         self._stages.setup()
 
     def process(self, item):
@@ -200,7 +203,7 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
     policy = plan.policy
     files = p | "ListInputs" >> beam.Create(sorted(plan.inputs, key=lambda s: (s.source_id, s.rel)))
     read = files | "ReadFiles" >> beam.ParDo(ReadFiles())
-    staged = read | "RunStages" >> beam.ParDo(RunStages(policy, plan.lid_model_path))
+    staged = read | "RunStages" >> beam.ParDo(RunStages(policy, plan.lid_model_path, plan.rights_snapshots))
     ledgers = [staged | "StageLedger" >> beam.FlatMap(only_ledger)]
     docs = staged | "StageDocs" >> beam.FlatMap(only_docs)
 

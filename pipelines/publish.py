@@ -76,11 +76,13 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         meta = pq.read_metadata(path)
         doc_ids = pq.read_table(path, columns=["doc_id", "source_id"]).to_pylist()
         if result.passed:
-            dest = Path(storage[region]) / rel.split("/", 1)[1]
-            _move(path, dest)
+            target = storage[region]
+            size, digest = path.stat().st_size, sha256_of(path)
+            location = target.put(path, rel.split("/", 1)[1])
+            path.unlink()
             shards.append({
-                "path": _display(dest, out), "residency_region": region, "storage": storage[region],
-                "rows": meta.num_rows, "bytes": dest.stat().st_size, "sha256": sha256_of(dest),
+                "path": _display(Path(location), out) if target.is_local else location, "residency_region": region,
+                "storage": target.uri, "rows": meta.num_rows, "bytes": size, "sha256": digest,
                 "schema_version": SCHEMA_VERSION,
             })  # fmt: skip
             decision, reason = "kept", f"shard {rel} passed the gate"
@@ -110,7 +112,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger_files = sorted(ledger_dir.glob("*.parquet"))
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
-    stats = release_stats(ledger, [out / s["path"] if not os.path.isabs(s["path"]) else Path(s["path"]) for s in shards])
+    stats = release_stats(ledger, [_readable(s["path"], out) for s in shards])
     (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
     manifest = {
         "manifest_version": 1,
@@ -141,6 +143,16 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     }
     render_report(report_dir / "index.html", manifest, stats, gate_results, policy)
     return manifest
+
+
+def _readable(path: str, out: Path):
+    """A path pyarrow can open: local shards by path, remote ones through their filesystem."""
+    if "://" in path:
+        from pyarrow import fs
+
+        fsys, p = fs.FileSystem.from_uri(path)
+        return fsys.open_input_file(p)
+    return Path(path) if os.path.isabs(path) else out / path
 
 
 def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:

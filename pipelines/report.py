@@ -8,7 +8,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-STAGES = ("input", "read", "rights", "extract", "langid", "quality", "residency", "dedup", "pii", "gate")
+STAGES = ("input", "read", "takedown", "rights", "extract", "langid", "quality", "residency", "admission", "dedup",
+          "fuzzy_dedup", "pii", "gate")
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip
 

@@ -36,6 +36,7 @@ class RunOptions:
     dask_address: str | None = None
     overwrite: bool = False
     lid_model_path: str | None = None
+    rights_snapshots: str | None = None
     extra_beam_args: list[str] = field(default_factory=list)
 
 
@@ -111,25 +112,18 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
     return files
 
 
-def resolve_storage(policy: Policy, output_dir: Path) -> dict[str, str]:
-    """Region → local folder or URI where its shards are published. Relative storage lives under the output."""
-    out = {}
-    for region in policy.regions:
-        s = region.storage
-        if "://" in s:
-            if not s.startswith("file://"):
-                raise ConfigError(
-                    f"policy {policy.path}: region {region.name} storage {s}: only file:// storage is supported by "
-                    "this build; object storage is planned"
-                )
-            out[region.name] = s.removeprefix("file://")
-        else:
-            out[region.name] = str(output_dir / s) if not os.path.isabs(s) else s
-    return out
+@dataclass
+class Preflight:
+    policy: Policy
+    inputs: list[InputFile]
+    storage: dict
+    rights_snapshots: dict
 
 
-def preflight(opts: RunOptions) -> tuple[Policy, list[InputFile], dict[str, str]]:
-    from schemas.policy import PolicyError  # noqa: F401  (callers catch it)
+def preflight(opts: RunOptions) -> Preflight:
+    """Every check that can fail, before any work: policy, runner, inputs, rights snapshots, storage, gate suite."""
+    from filters.rights import load_snapshots
+    from pipelines import storage as st
 
     policy = load_policy(opts.policy_path)
     if opts.runner not in RUNNERS:
@@ -141,24 +135,31 @@ def preflight(opts: RunOptions) -> tuple[Policy, list[InputFile], dict[str, str]
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
         raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
     inputs = plan_inputs(policy, opts.inputs)
+    if policy.allowed_sources:
+        refused = sorted({f.source_id for f in inputs} - set(policy.allowed_sources))
+        if refused:
+            raise ConfigError(
+                f"input source(s) {refused} are not in the policy's admission.sources {list(policy.allowed_sources)}"
+            )
+    snap_dir = opts.rights_snapshots or policy.rights.snapshots
+    if snap_dir and not os.path.isdir(snap_dir):
+        raise ConfigError(f"rights snapshots folder {snap_dir} does not exist")
+    snapshots = load_snapshots(snap_dir) if snap_dir else {}
     out = Path(opts.output_dir)
     if (out / "release.json").exists() and not opts.overwrite:
         raise ConfigError(f"output {out} already holds a published release; pass --overwrite or choose a new folder")
-    storage = resolve_storage(policy, out.resolve())
-    for region, folder in storage.items():
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"region {region}: storage {folder} cannot be created: {exc.strerror}") from None
-        if not os.access(folder, os.W_OK):
-            raise ConfigError(f"region {region}: storage {folder} is not writable")
+    storages = st.resolve(policy, out.resolve())
+    try:
+        st.check(policy, storages)
+    except st.StorageError as exc:
+        raise ConfigError(str(exc)) from None
     from expectations.gate import SuiteError, load_suite_dict
 
     try:
         load_suite_dict(policy.gate_suite)
     except SuiteError as exc:
         raise ConfigError(str(exc)) from None
-    return policy, inputs, storage
+    return Preflight(policy, inputs, storages, snapshots)
 
 
 def beam_options(opts: RunOptions):
@@ -190,7 +191,8 @@ def execute(opts: RunOptions) -> RunResult:
     from pipelines.pipeline import RunPlan, build_pipeline
 
     t0 = time.monotonic()
-    policy, inputs, storage = preflight(opts)
+    pre = preflight(opts)
+    policy, inputs, storage = pre.policy, pre.inputs, pre.storage
     out = Path(opts.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "release.json"
@@ -199,7 +201,7 @@ def execute(opts: RunOptions) -> RunResult:
     staging = out / "_staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path)
+    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots)
     log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
 
     p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))

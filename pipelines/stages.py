@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from filters.document import Document, content_hash
-from filters.residency import origin_jurisdiction, registrable_domain
-from filters.rights import web_rights
+from filters.residency import host_of, origin_jurisdiction, registrable_domain
+from filters.rights import DEFAULT_AI_CRAWLERS, RightsConfig, RightsSnapshot, evaluate_rights
 from pipelines.ledger import ledger_row
 from schemas.policy import Policy
 
@@ -22,10 +22,33 @@ def _row(doc: Document, stage: str, decision: str, reason: str, **detail) -> tup
     )
 
 
+_RIGHTS_DECISION = {"exclude": "dropped", "quarantine": "quarantined"}
+
+
+def _normalize_url(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
 class DocumentStages:
-    def __init__(self, policy: Policy, lid_model_path: str | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        lid_model_path: str | None = None,
+        rights_snapshots: dict[str, RightsSnapshot] | None = None,
+    ) -> None:
         self.policy = policy
         self.lid_model_path = lid_model_path
+        self.snapshots = rights_snapshots or {}
+        r = policy.rights
+        self.rights_config = RightsConfig(
+            ai_crawlers=r.ai_crawlers or DEFAULT_AI_CRAWLERS,
+            robots_wildcard_counts=r.robots_wildcard_counts,
+            content_usage_categories=r.content_usage_categories,
+        )
+        td = policy.takedown
+        self._takedown_urls = {_normalize_url(u) for u in td.urls}
+        self._takedown_domains = set(td.domains)
+        self._takedown_hashes = set(td.content_hashes)
         self._extractor = None
         self._lid = None
         self._quality = None
@@ -47,15 +70,30 @@ class DocumentStages:
         p = self.policy
         decl = p.source(doc.source_id)
 
+        # takedown requests by URL or domain: before any work on the document
+        if (self._takedown_urls or self._takedown_domains) and doc.url:
+            hit = self._takedown_hit(doc.url)
+            if hit:
+                yield _row(doc, "takedown", "dropped", f"takedown request: {hit}")
+                return
+
         # rights: reservations on the archived response come first, before any text work
         if doc.source_type == "web":
-            doc.rights_status, doc.rights_basis = web_rights(doc.http_headers, doc.html)
+            snapshot = self.snapshots.get(host_of(doc.url) or "")
+            doc.rights_status, doc.rights_basis = evaluate_rights(
+                doc.url, doc.http_headers, doc.html, snapshot, self.rights_config
+            )
         else:
             doc.rights_status, doc.rights_basis = "allowed", "source-declaration" if decl.license else "archive-source"
         if doc.rights_status != "allowed":
-            yield _row(doc, "rights", "dropped", f"rights {doc.rights_status}: {doc.rights_basis}")
-            return
-        yield _row(doc, "rights", "kept", doc.rights_basis)
+            treatment = p.rights.reserved if doc.rights_status == "reserved" else p.rights.unknown
+            if treatment != "allow":
+                decision = _RIGHTS_DECISION[treatment]
+                yield _row(doc, "rights", decision, f"rights {doc.rights_status}: {doc.rights_basis}")
+                return
+            yield _row(doc, "rights", "kept", f"rights {doc.rights_status} ({doc.rights_basis}) allowed by policy")
+        else:
+            yield _row(doc, "rights", "kept", doc.rights_basis)
 
         # extraction
         if doc.html is not None:
@@ -91,7 +129,9 @@ class DocumentStages:
 
         # residency: origin jurisdiction from evidence, then the policy's region
         doc.registrable_domain = registrable_domain(doc.url)
-        doc.origin_jurisdiction, doc.origin_basis = origin_jurisdiction(doc.url, decl.jurisdiction)
+        doc.origin_jurisdiction, doc.origin_basis = origin_jurisdiction(
+            doc.url, decl.jurisdiction, p.domain_jurisdictions
+        )
         doc.license = decl.license
         if doc.origin_jurisdiction is None:
             yield _row(doc, "residency", "quarantined", "unknown origin jurisdiction: no source declaration, no ccTLD")
@@ -106,5 +146,41 @@ class DocumentStages:
         doc.residency_region = region
         yield _row(doc, "residency", "kept", f"{doc.origin_jurisdiction} ({doc.origin_basis}) -> {region}")
 
+        # admission: licence and collection date
+        why = self._admission_refusal(doc)
+        if why:
+            yield _row(doc, "admission", "dropped", why)
+            return
+        yield _row(doc, "admission", "kept", f"licence {doc.license or 'unknown'}")
+
         doc.content_hash = content_hash(doc.text)
+        if doc.content_hash in self._takedown_hashes:
+            yield _row(doc, "takedown", "dropped", "takedown request: content hash")
+            return
         yield "doc", doc
+
+    def _takedown_hit(self, url: str) -> str | None:
+        if _normalize_url(url) in self._takedown_urls:
+            return "url"
+        host = host_of(url) or ""
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            if ".".join(labels[i:]) in self._takedown_domains:
+                return "domain " + ".".join(labels[i:])
+        return None
+
+    def _admission_refusal(self, doc: Document) -> str | None:
+        p = self.policy
+        if p.licenses:
+            if doc.license is None:
+                if p.unknown_license == "exclude":
+                    return "licence unknown and the policy admits only listed licences"
+            elif doc.license not in p.licenses:
+                return f"licence {doc.license} is not admitted"
+        if (p.collected_from or p.collected_to) and doc.collected_at:
+            day = doc.collected_at[:10]
+            if p.collected_from and day < p.collected_from:
+                return f"collected {day}, before {p.collected_from}"
+            if p.collected_to and day > p.collected_to:
+                return f"collected {day}, after {p.collected_to}"
+        return None

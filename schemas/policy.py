@@ -64,6 +64,28 @@ class FuzzyDedup:
 
 
 @dataclass(frozen=True)
+class RightsRules:
+    """What reserved and unknown rights mean for this corpus, and which signals count."""
+
+    reserved: str = "exclude"  # exclude, quarantine, allow (e.g. Art. 3 research use)
+    unknown: str = "quarantine"  # fail closed by default
+    ai_crawlers: tuple[str, ...] = ()
+    robots_wildcard_counts: bool = True
+    content_usage_categories: tuple[str, ...] = ("train-ai", "train-genai")
+    snapshots: str | None = None  # folder of <host>/robots.txt and <host>/.well-known/tdmrep.json
+
+
+@dataclass(frozen=True)
+class Takedown:
+    urls: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    content_hashes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.urls or self.domains or self.content_hashes)
+
+
+@dataclass(frozen=True)
 class Policy:
     policy_id: str
     path: str
@@ -72,6 +94,14 @@ class Policy:
     sources: dict[str, SourceDecl] = field(default_factory=dict)
     languages: dict[str, float] = field(default_factory=dict)
     default_min_lang_score: float = 0.5
+    licenses: tuple[str, ...] = ()
+    unknown_license: str = "allow"
+    allowed_sources: tuple[str, ...] = ()
+    collected_from: str | None = None
+    collected_to: str | None = None
+    domain_jurisdictions: dict[str, str] = field(default_factory=dict)
+    rights: RightsRules = field(default_factory=RightsRules)
+    takedown: Takedown = field(default_factory=Takedown)
     html_extractor: str = "trafilatura"
     min_chars: int = 50
     quality_enabled: bool = True
@@ -216,6 +246,21 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
     fz = (doc.get("dedup") or {}).get("fuzzy") or {}
     if fz.get("mode") == "word" and "width" in fz:
         problems.append("field dedup.fuzzy.width: applies to mode 'char'; word mode uses dedup.fuzzy.ngrams")
+    for dom, j in ((doc["residency"].get("domains") or {}).items()):
+        if j not in ISO_3166_ALPHA2:
+            problems.append(f"field residency.domains.{dom}: {j!r} is not an ISO 3166-1 alpha-2 code")
+    rights_doc = doc.get("rights") or {}
+    snapshots = rights_doc.get("snapshots")
+    if snapshots is not None:
+        snap_path = (p.parent / snapshots) if not Path(snapshots).is_absolute() else Path(snapshots)
+        if not snap_path.is_dir():
+            problems.append(f"field rights.snapshots: folder {snap_path} does not exist")
+        snapshots = str(snap_path)
+    takedown, td_problems = _load_takedown(doc.get("takedown") or {}, p)
+    problems += td_problems
+    adm_doc = doc.get("admission") or {}
+    if adm_doc.get("collected_from", "") > adm_doc.get("collected_to", "9999"):
+        problems.append("field admission: collected_from is after collected_to")
     gates = doc.get("gates") or {}
     if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
         problems.append("field gates: min_text_chars is larger than max_text_chars")
@@ -235,6 +280,21 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         sources=sources,
         languages=dict(adm.get("languages") or {}),
         default_min_lang_score=adm.get("default_min_lang_score", defaults.default_min_lang_score),
+        licenses=tuple(adm.get("licenses", ())),
+        unknown_license=adm.get("unknown_license", "allow"),
+        allowed_sources=tuple(adm.get("sources", ())),
+        collected_from=adm.get("collected_from"),
+        collected_to=adm.get("collected_to"),
+        domain_jurisdictions={k.lower().lstrip("."): v for k, v in (doc["residency"].get("domains") or {}).items()},
+        rights=RightsRules(
+            reserved=rights_doc.get("reserved", "exclude"),
+            unknown=rights_doc.get("unknown", "quarantine"),
+            ai_crawlers=tuple(rights_doc.get("ai_crawlers", ())),
+            robots_wildcard_counts=rights_doc.get("robots_wildcard_counts", True),
+            content_usage_categories=tuple(rights_doc.get("content_usage_categories", ("train-ai", "train-genai"))),
+            snapshots=snapshots,
+        ),
+        takedown=takedown,
         html_extractor=ext.get("html_extractor", defaults.html_extractor),
         min_chars=ext.get("min_chars", defaults.min_chars),
         quality_enabled=qual.get("enabled", True),
@@ -256,3 +316,33 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
         raw=doc,
     )
+
+
+def _load_takedown(spec: dict[str, Any], policy_path: Path) -> tuple[Takedown, list[str]]:
+    """Inline lists plus an optional file of `url X`, `domain X` or `sha256 X` lines (`#` starts a comment)."""
+    urls, domains, hashes = list(spec.get("urls", ())), list(spec.get("domains", ())), list(spec.get("content_hashes", ()))
+    problems: list[str] = []
+    if spec.get("file"):
+        f = Path(spec["file"])
+        f = f if f.is_absolute() else policy_path.parent / f
+        if not f.is_file():
+            return Takedown(), [f"field takedown.file: {f} does not exist"]
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            kind, _, value = line.partition(" ")
+            value = value.strip()
+            if kind == "url" and value:
+                urls.append(value)
+            elif kind == "domain" and value:
+                domains.append(value)
+            elif kind == "sha256" and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+                hashes.append(value)
+            else:
+                problems.append(f"field takedown.file: {f} line {n}: expected 'url URL', 'domain NAME' or 'sha256 HEX'")
+    return Takedown(
+        urls=tuple(sorted({u.strip() for u in urls})),
+        domains=tuple(sorted({d.lower().strip(".") for d in domains})),
+        content_hashes=tuple(sorted(set(hashes))),
+    ), problems

@@ -97,7 +97,7 @@ def test_registrable_domain_offline():
         ({"x-robots-tag": "noindex, noai"}, None, ("reserved", "x-robots-tag-noai")),
         ({"content-usage": "train-ai=n"}, None, ("reserved", "content-usage-train-ai-n")),
         ({}, '<meta name="robots" content="noai, noimageai">', ("reserved", "meta-robots-noai")),
-        ({"tdm-reservation": "maybe"}, None, ("unknown", "tdmrep-header-unparseable")),
+        ({"tdm-reservation": "maybe"}, None, ("unknown", "tdmrep-header-invalid-value")),
         ({}, "<p>nothing</p>", ("allowed", "no-reservation-signal")),
     ],
 )
