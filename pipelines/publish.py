@@ -164,7 +164,11 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
     errors: list[dict] = []
     files: list[dict] = []
     pii_ledger: Counter = Counter()
+    rights_ledger: Counter = Counter()
     for r in rows:
+        if r["stage"] == "rights" and r["detail"]:
+            d = json.loads(r["detail"])
+            rights_ledger[(d.get("status"), d.get("basis"), r["decision"])] += 1
         funnel[r["stage"]][r["decision"]] += 1
         bytes_by[r["stage"]][r["decision"]] += r["bytes"] or 0
         if r["decision"] != "kept":
@@ -183,12 +187,15 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
     regions: Counter = Counter()
     basis: Counter = Counter()
     domains: Counter = Counter()
+    source_bytes: Counter = Counter()
+    source_docs: Counter = Counter()
     rights: Counter = Counter()
     dup_clusters = 0
     published = 0
     for path in shard_paths:
-        t = pq.read_table(path, columns=["text", "lang", "origin_jurisdiction", "origin_basis", "residency_region",
-                                         "registrable_domain", "rights_basis", "dup_cluster"])  # fmt: skip
+        t = pq.read_table(path, columns=["text", "source_id", "lang", "origin_jurisdiction", "origin_basis",
+                                         "residency_region", "registrable_domain", "rights_basis",
+                                         "dup_cluster"])  # fmt: skip
         published += t.num_rows
         nbytes = pc.binary_length(pc.cast(t["text"], pa.large_binary())).to_pylist()
         for i, row in enumerate(t.drop(["text"]).to_pylist()):
@@ -200,6 +207,8 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
             rights[row["rights_basis"]] += 1
             if row["registrable_domain"]:
                 domains[row["registrable_domain"]] += nbytes[i]
+            source_bytes[row["source_id"]] += nbytes[i]
+            source_docs[row["source_id"]] += 1
             if row["dup_cluster"]:
                 dup_clusters += 1
     file_rows = [r for r in rows if r["stage"] == "input"]
@@ -226,7 +235,10 @@ def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
         "regions": regions.most_common(),
         "origin_basis": basis.most_common(),
         "rights_basis": rights.most_common(),
-        "top_domains": domains.most_common(20),
+        "top_domains": domains.most_common(50),
+        "domains_total": len(domains),
+        "sources": [(s, source_docs[s], b) for s, b in source_bytes.most_common()],
+        "rights_decisions": sorted(((st, b, d, n) for (st, b, d), n in rights_ledger.items()), key=lambda x: -x[3]),
         "documents_in_dup_clusters": dup_clusters,
     }
 

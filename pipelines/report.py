@@ -155,8 +155,13 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 <h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['origin_basis']], {1})}
 </section>
 <section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted'], pii_rows, {1})}</section>
-<section id="rights"><h2>Rights decisions by basis (published)</h2>
-{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['rights_basis']], {1})}</section>
+<section id="rights"><h2>Rights decisions by basis</h2>
+{_table(['rights status', 'basis', 'decision', 'documents'],
+        [[_t(st), _t(b), _t(d), f'{n:,}'] for st, b, d, n in stats['rights_decisions']], {3})}</section>
+<section id="volume"><h2>Volume by source and by domain (published text bytes)</h2>
+{_table(['source', 'documents', 'bytes'], [[_t(s), f'{n:,}', f'{b:,}'] for s, n, b in stats['sources']], {1, 2})}
+<h3>Top registrable domains by volume ({stats['domains_total']:,} domains in all)</h3>
+{_table(['domain', 'bytes'], [[_t(d), f'{b:,}'] for d, b in stats['top_domains']], {1})}</section>
 <section id="dedup"><h2>Deduplication</h2><p>{stats['documents_in_dup_clusters']:,} published document(s) represent
 a cluster of exact duplicates; {stats['funnel'].get('dedup', {}).get('dropped', 0):,} copies were dropped (each ledger
 row names the kept document).</p></section>

@@ -89,11 +89,13 @@ class DocumentStages:
             treatment = p.rights.reserved if doc.rights_status == "reserved" else p.rights.unknown
             if treatment != "allow":
                 decision = _RIGHTS_DECISION[treatment]
-                yield _row(doc, "rights", decision, f"rights {doc.rights_status}: {doc.rights_basis}")
+                yield _row(doc, "rights", decision, f"rights {doc.rights_status}: {doc.rights_basis}",
+                           status=doc.rights_status, basis=doc.rights_basis)  # fmt: skip
                 return
-            yield _row(doc, "rights", "kept", f"rights {doc.rights_status} ({doc.rights_basis}) allowed by policy")
+            yield _row(doc, "rights", "kept", f"rights {doc.rights_status} ({doc.rights_basis}) allowed by policy",
+                       status=doc.rights_status, basis=doc.rights_basis)  # fmt: skip
         else:
-            yield _row(doc, "rights", "kept", doc.rights_basis)
+            yield _row(doc, "rights", "kept", doc.rights_basis, status=doc.rights_status, basis=doc.rights_basis)
 
         # extraction
         if doc.html is not None:
