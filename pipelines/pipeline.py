@@ -221,17 +221,19 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
     ledgers.append(redacted | "PiiLedger" >> beam.FlatMap(only_ledger))
     docs = redacted | "PiiDocs" >> beam.FlatMap(only_docs)
 
-    _ = (
+    written_shards = (
         docs
         | "ToShardRows" >> beam.ParDo(ToShardRow(policy, plan.pipeline_version))
         | "GroupByShard" >> beam.GroupByKey()
         | "WriteShards" >> beam.ParDo(WriteShard(plan.staging_dir, policy.shards_per_region))
     )
     n = policy.ledger_shards
-    _ = (
+    written_ledger = (
         ledgers
         | "AllLedgerRows" >> beam.Flatten()
         | "KeyLedgerRows" >> beam.Map(lambda r, n=n: (bucket_of(r["doc_id"], n), r))
         | "GroupLedger" >> beam.GroupByKey()
         | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, n))
     )
+    # One final sink that depends on every write: Beam's DaskRunner computes only the last transform of the graph.
+    _ = (written_shards, written_ledger) | "AllWritten" >> beam.Flatten()

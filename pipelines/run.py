@@ -206,7 +206,13 @@ def execute(opts: RunOptions) -> RunResult:
 
     p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
     build_pipeline(p, plan)
-    p.run().wait_until_finish()
+    result = p.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
+        if client is not None:
+            client.close()
     t_pipeline = time.monotonic() - t0
 
     from pipelines.publish import publish
