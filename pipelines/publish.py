@@ -47,10 +47,12 @@ def _move(src: Path, dst: Path) -> None:
 
 def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
     from expectations.gate import Gate
+    from pipelines.faults import maybe_crash
     from pipelines.report import render_report
     from pipelines.run import PIPELINE_VERSION, input_checksums
 
     t0 = time.monotonic()
+    maybe_crash("before_publish")
     report_dir = out / "report"
     shutil.rmtree(report_dir, ignore_errors=True)
     report_dir.mkdir(parents=True)
@@ -80,6 +82,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             size, digest = path.stat().st_size, sha256_of(path)
             location = target.put(path, rel.split("/", 1)[1])
             path.unlink()
+            maybe_crash("after_publish_shard")
             shards.append({
                 "path": _display(Path(location), out) if target.is_local else location, "residency_region": region,
                 "storage": target.uri, "rows": meta.num_rows, "bytes": size, "sha256": digest,

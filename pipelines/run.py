@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.progress import ProgressMonitor
 from pipelines.sources import InputFile, file_sha256, mets_claims, sniff_format
 from schemas import SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
@@ -37,6 +38,9 @@ class RunOptions:
     overwrite: bool = False
     lid_model_path: str | None = None
     rights_snapshots: str | None = None
+    resume: bool = True  # reuse per-input checkpoints left by an interrupted run with the same arguments
+    keep_work: bool = False
+    progress: bool = False  # echo progress lines on stderr (they always go to DIR/progress.log)
     extra_beam_args: list[str] = field(default_factory=list)
 
 
@@ -199,28 +203,60 @@ def execute(opts: RunOptions) -> RunResult:
     if manifest_path.exists():
         manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild
     staging = out / "_staging"
-    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
     staging.mkdir(parents=True)
-    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots)
+    work = out / "_work"
+    if not opts.resume:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "events.jsonl").unlink(missing_ok=True)
+    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots,
+                   str(work), run_fingerprint(policy, pre.rights_snapshots, opts))  # fmt: skip
     log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
+    total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
+    (out / "progress.log").unlink(missing_ok=True)
+    monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()
 
-    p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
-    build_pipeline(p, plan)
-    result = p.run()
     try:
-        result.wait_until_finish()
+        p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
+        build_pipeline(p, plan)
+        result = p.run()
+        try:
+            result.wait_until_finish()
+        finally:
+            client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
+            if client is not None:
+                client.close()
+        t_pipeline = time.monotonic() - t0
+        monitor.set_stage("gate and publish")
+
+        from pipelines.publish import publish
+
+        manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
+        manifest["resume"] = monitor.summary()
+        write_json_atomically(manifest_path, manifest)
+        monitor.set_stage("published")
     finally:
-        client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
-        if client is not None:
-            client.close()
-    t_pipeline = time.monotonic() - t0
-
-    from pipelines.publish import publish
-
-    manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
-    write_json_atomically(manifest_path, manifest)
+        monitor.stop()
     shutil.rmtree(staging, ignore_errors=True)
+    if not opts.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def run_fingerprint(policy: Policy, snapshots: dict, opts: RunOptions) -> str:
+    """What per-document results depend on besides the input itself; a checkpoint is reused only if it matches."""
+    import hashlib
+    from dataclasses import asdict
+
+    basis = {
+        "policy": policy.raw,
+        "takedown": asdict(policy.takedown),
+        "snapshots": {h: [s.robots_txt, s.tdmrep_json] for h, s in sorted(snapshots.items())},
+        "pipeline": PIPELINE_VERSION,
+        "lid_model": opts.lid_model_path,
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

@@ -1,0 +1,84 @@
+"""Per-input checkpoints: what the per-document stages made of one input file, so a rerun after a crash skips it.
+
+A checkpoint is written next to its final name and renamed into place when the file is complete, so a crash leaves
+either a whole checkpoint or none. Its name hashes the input's identity (source, path, size, modification time)
+and the run's fingerprint (policy, takedown list, rights snapshots, pipeline version): change any and the input is
+processed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import time
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.sources import InputFile
+
+_SCHEMA = pa.schema([pa.field("kind", pa.string()), pa.field("payload", pa.large_binary())])
+_BATCH = 256
+
+
+def checkpoint_name(spec: InputFile, fingerprint: str) -> str:
+    st = os.stat(spec.path)
+    members = [(m, os.stat(m).st_size, os.stat(m).st_mtime_ns) for m in spec.members if os.path.exists(m)]
+    ident = json.dumps([spec.source_id, spec.rel, st.st_size, st.st_mtime_ns, members, fingerprint])
+    return hashlib.blake2b(ident.encode(), digest_size=16).hexdigest() + ".parquet"
+
+
+def load(path: str) -> Iterator[tuple[str, object]]:
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=_BATCH):
+        for kind, payload in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            yield kind, pickle.loads(payload)
+
+
+class CheckpointWriter:
+    """Streams items into `<final>.tmp-<pid>`; `commit()` renames it to its final name."""
+
+    def __init__(self, final_path: str) -> None:
+        self.final_path = final_path
+        self.tmp_path = f"{final_path}.tmp-{os.getpid()}"
+        os.makedirs(os.path.dirname(final_path), exist_ok=True)
+        self._writer = pq.ParquetWriter(self.tmp_path, _SCHEMA, compression="zstd")
+        self._kinds: list[str] = []
+        self._payloads: list[bytes] = []
+
+    def add(self, kind: str, item: object) -> None:
+        self._kinds.append(kind)
+        self._payloads.append(pickle.dumps(item, protocol=5))
+        if len(self._kinds) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._kinds:
+            self._writer.write_table(pa.table([self._kinds, self._payloads], schema=_SCHEMA))
+            self._kinds, self._payloads = [], []
+
+    def commit(self) -> None:
+        self._flush()
+        self._writer.close()
+        os.replace(self.tmp_path, self.final_path)
+
+    def abort(self) -> None:
+        try:
+            self._writer.close()
+        finally:
+            if os.path.exists(self.tmp_path):
+                os.unlink(self.tmp_path)
+
+
+def record_event(work_dir: str, **event) -> None:
+    """Append one progress event (a short JSON line; appends of this size are atomic on POSIX filesystems)."""
+    event["t"] = round(time.time(), 3)
+    line = json.dumps(event, separators=(",", ":")) + "\n"
+    fd = os.open(os.path.join(work_dir, "events.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
