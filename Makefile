@@ -10,7 +10,9 @@ DEMO_OUT ?= demo-out
 
 .PHONY: demo test test-fast lint setup browser clean bench
 
-setup: $(STAMP)
+COMPOSE_SCHEMA := $(VENV)/share/compose-schema/.fetched
+
+setup: $(STAMP) $(COMPOSE_SCHEMA)
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Terroir needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
@@ -18,6 +20,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
+
+# The Compose specification schema, as shipped inside the docker-compose 1.29 wheel (registry download only).
+$(COMPOSE_SCHEMA): | $(STAMP)
+	mkdir -p $(dir $@)
+	$(BIN)/python -m pip download --quiet --no-deps --dest $(dir $@) docker-compose==1.29.2
+	touch $@
 
 demo: $(STAMP)
 	$(BIN)/terroir demo --output $(DEMO_OUT)
@@ -28,7 +36,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-dejavu-core; }
 
-test: $(STAMP) browser
+test: $(STAMP) $(COMPOSE_SCHEMA) browser
 	$(BIN)/python -m pytest -q -ra
 
 test-fast: $(STAMP)

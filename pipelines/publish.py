@@ -67,6 +67,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     }
     gate = Gate(policy.gate_suite, params, docs_dir=str(report_dir / "gx")) if staged else None
     shards, quarantined, gate_results, gate_rows = [], [], [], []
+    published_files = []  # (filesystem, path) of each published shard, to compute the statistics from
     for path in staged:
         rel = path.relative_to(staging / "shards").as_posix()
         region = rel.split("/", 1)[0]
@@ -81,6 +82,8 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             target = storage[region]
             size, digest = path.stat().st_size, sha256_of(path)
             location = target.put(path, rel.split("/", 1)[1])
+            fsys, base = target.filesystem()
+            published_files.append((fsys, f"{base.rstrip('/')}/{rel.split('/', 1)[1]}"))
             path.unlink()
             maybe_crash("after_publish_shard")
             shards.append({
@@ -115,7 +118,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger_files = sorted(ledger_dir.glob("*.parquet"))
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
-    stats = release_stats(ledger, [_readable(s["path"], out) for s in shards])
+    stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files])
     (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
     manifest = {
         "manifest_version": 1,
@@ -148,17 +151,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     return manifest
 
 
-def _readable(path: str, out: Path):
-    """A path pyarrow can open: local shards by path, remote ones through their filesystem."""
-    if "://" in path:
-        from pyarrow import fs
-
-        fsys, p = fs.FileSystem.from_uri(path)
-        return fsys.open_input_file(p)
-    return Path(path) if os.path.isabs(path) else out / path
-
-
-def release_stats(ledger: pa.Table, shard_paths: list[Path]) -> dict:
+def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
     """Everything the report shows, computed from the ledger and the published shards only."""
     rows = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"]).to_pylist()
     funnel: dict[str, Counter] = defaultdict(Counter)

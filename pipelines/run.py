@@ -20,7 +20,7 @@ from schemas.policy import Policy, load_policy
 log = logging.getLogger("terroir")
 
 PIPELINE_VERSION = "terroir-0.1.0"
-RUNNERS = ("local", "dask")
+RUNNERS = ("local", "dask", "flink", "spark")
 
 
 class ConfigError(ValueError):
@@ -41,6 +41,7 @@ class RunOptions:
     resume: bool = True  # reuse per-input checkpoints left by an interrupted run with the same arguments
     keep_work: bool = False
     progress: bool = False  # echo progress lines on stderr (they always go to DIR/progress.log)
+    job_endpoint: str | None = None  # Beam job server for flink and spark
     extra_beam_args: list[str] = field(default_factory=list)
 
 
@@ -134,6 +135,8 @@ def preflight(opts: RunOptions) -> Preflight:
         raise ConfigError(f"--runner {opts.runner}: choose one of {', '.join(RUNNERS)}")
     if opts.runner == "dask" and not opts.dask_address:
         raise ConfigError("--runner dask needs --dask-address HOST:PORT of a running scheduler")
+    if opts.runner in ("flink", "spark") and not opts.job_endpoint:
+        raise ConfigError(f"--runner {opts.runner} needs --job-endpoint HOST:PORT of a Beam {opts.runner} job server")
     if opts.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
@@ -175,10 +178,18 @@ def beam_options(opts: RunOptions):
         args += [f"--direct_num_workers={opts.workers}", f"--direct_running_mode={mode}"]
     elif opts.runner == "dask":
         args += [f"--dask_client_address={opts.dask_address}"]
+    elif opts.runner in ("flink", "spark"):
+        # workers run Terroir's own image: the job server starts SDK harnesses from it
+        args += [f"--job_endpoint={opts.job_endpoint}", "--environment_type=DOCKER",
+                 f"--environment_config={os.environ.get('TERROIR_IMAGE', 'terroir:latest')}"]  # fmt: skip
     return PipelineOptions(args)
 
 
 def make_runner(opts: RunOptions):
+    if opts.runner in ("flink", "spark"):
+        from apache_beam.runners.portability.portable_runner import PortableRunner
+
+        return PortableRunner()
     if opts.runner == "dask":
         from apache_beam.runners.dask.dask_runner import DaskRunner
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 
+from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 from pipelines.run import ConfigError
 
 pytestmark = pytest.mark.slow

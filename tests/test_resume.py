@@ -41,7 +41,7 @@ def _run(data: Path, out: Path, fault: str | None = None) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if k != "TERROIR_FAULT"}
     if fault:
         env["TERROIR_FAULT"] = fault
-    return subprocess.run(_cmd(data, out), cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(_cmd(data, out), check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
 def _release_files(out: Path) -> dict[str, str]:
