@@ -123,10 +123,14 @@ class Gate:
             gx.Checkpoint(name="terroir_gate", validation_definitions=[vd], actions=actions, result_format=NO_VALUES)
         )
 
-    def validate(self, parquet_path: str, shard_name: str) -> ShardGateResult:
+    def validate(self, parquet_path: str, shard_name: str, storage_region: str, policy,
+                 extra_finder=None) -> ShardGateResult:  # fmt: skip
+        """Validate one shard; `storage_region` is the region whose storage the shard is bound for."""
         import pyarrow.parquet as pq
 
-        df = pq.read_table(parquet_path).to_pandas()
+        from expectations.derived import add_gate_columns
+
+        df = add_gate_columns(pq.read_table(parquet_path).to_pandas(), storage_region, policy, extra_finder)
         run_id = _run_id(shard_name)
         res = self._checkpoint.run(
             batch_parameters={"dataframe": df}, expectation_parameters=self.parameters, run_id=run_id

@@ -60,8 +60,12 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         shutil.rmtree(out / old, ignore_errors=True)
 
     staged = sorted((staging / "shards").rglob("*.parquet")) if (staging / "shards").exists() else []
+    from expectations.derived import allowed_rights_statuses
+
     params = {
         "allowed_regions": list(policy.region_names),
+        "allowed_rights": allowed_rights_statuses(policy),
+        "max_residual_pii": policy.max_residual_pii,
         "min_text_chars": policy.min_text_chars,
         "max_text_chars": policy.max_text_chars,
     }
@@ -72,7 +76,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         rel = path.relative_to(staging / "shards").as_posix()
         region = rel.split("/", 1)[0]
         schema_ok = pq.read_schema(path).equals(CORPUS_SCHEMA, check_metadata=False)
-        result = gate.validate(str(path), rel)
+        result = gate.validate(str(path), rel, region, policy)
         if not schema_ok:
             result.passed = False
         gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok})

@@ -121,6 +121,7 @@ class Policy:
     gate_suite: str = "corpus_shard"
     min_text_chars: int = 1
     max_text_chars: int = 5_000_000
+    max_residual_pii: int = 0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -314,6 +315,7 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         gate_suite=gates.get("suite", defaults.gate_suite),
         min_text_chars=gates.get("min_text_chars", defaults.min_text_chars),
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
+        max_residual_pii=gates.get("max_residual_pii", 0),
         raw=doc,
     )
 

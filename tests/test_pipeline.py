@@ -252,6 +252,24 @@ def test_shard_breaking_the_suite_is_quarantined_and_unlisted(tmp_path, shared):
     assert m["gate"]["shards_quarantined"] == 1 and res.manifest["gate"]["shards_passed"] == 1
 
 
+def test_shard_with_an_unredacted_iban_is_quarantined(tmp_path):
+    dump = tmp_path / "intake"
+    dump.mkdir()
+    text = ("Gåvor till arkivprojektet kan sättas in på konto SE45 5000 0000 0583 9825 7466 före årets slut. "
+            "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen.")
+    (dump / "r.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    # a policy that forgets IBANs in its PII stage: the gate must still stop the shard
+    policy = write_policy(tmp_path / "policy.yaml",
+                          PII_POLICY + "  entities: [EMAIL_ADDRESS, CREDIT_CARD]\nquality: {enabled: false}\n")
+    out = tmp_path / "release"
+    res = run_terroir(policy, [f"intake={dump}"], out)
+    assert res.manifest["shards"] == []
+    (q,) = res.manifest["quarantined_shards"]
+    assert any("gate_residual_pii" in f for f in q["failed_expectations"])
+    gate_json = json.loads((out / (q["path"] + ".gate.json")).read_text())
+    assert "SE45" not in json.dumps(gate_json)  # counts only, never the value
+
+
 def test_configuration_errors_fail_before_any_work(tmp_path, shared):
     from schemas.policy import PolicyError
 
