@@ -43,7 +43,12 @@ class _Refs(HTMLParser):
 def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     out, res = demo_release
     page = out / "release" / "report" / "index.html"
-    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    proc = _run(["--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()], tmp_path)
+    dom = proc.stdout.decode()
+    log = proc.stderr.decode(errors="replace")
+    # the page logs no console errors and fails no resource load
+    assert not [ln for ln in log.splitlines() if "CONSOLE" in ln and ("Uncaught" in ln or "Error" in ln)]
+    assert "net::ERR_FILE_NOT_FOUND" not in log
     for section in ("summary", "funnel", "reasons", "languages", "regions", "pii", "rights", "dedup", "gate",
                     "shards", "errors", "inputs"):  # fmt: skip
         assert f'id="{section}"' in dom, section
@@ -51,6 +56,11 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     assert re.search(rf"<b[^>]*>{published}</b>documents published", dom)
     assert dom.count("<svg") >= 3  # funnel, languages, regions
     assert "pending_review" in dom
+    counts = res.manifest["counts"]
+    for key in ("documents_dropped", "documents_quarantined", "input_files"):
+        assert re.search(rf"<b[^>]*>{counts[key]:,}</b>", dom), key
+    for lang in ("sv", "fi", "de"):
+        assert f">{lang}</text>" in dom  # language chart labels
     parser = _Refs()
     parser.feed(page.read_text())
     assert parser.refs == ["gx/index.html"]  # the only link: the local Data Docs
@@ -64,6 +74,8 @@ def test_report_screenshot_is_not_blank(demo_release, tmp_path):
     shot = tmp_path / "report.png"
     _run([f"--screenshot={shot}", "--window-size=1280,1800", (out / "release" / "report" / "index.html").as_uri()],
          tmp_path)  # fmt: skip
+    keep = out / "report-screenshot.png"  # kept beside the release for a person to look at
+    keep.write_bytes(shot.read_bytes())
     img = Image.open(shot).convert("L")
     colors = img.getcolors(maxcolors=1 << 16)
     assert img.size == (1280, 1800)
