@@ -1,18 +1,53 @@
-"""PII detection and redaction with Presidio pattern recognizers and no NLP model (nothing downloads).
+"""PII detection and redaction: Presidio recognizers, national identifiers, optional spaCy NER; nothing downloads.
 
-Generic recognizers (e-mail, IBAN, card, IP, phone) run for every language; Presidio's country recognizers are
-enabled for the policy's countries. Overlapping hits are resolved deliberately: highest score, then longest span,
-then entity name. Findings are reported as counts per entity type; raw values never leave this module.
+What runs for a document in language L from jurisdiction J:
+
+- language-agnostic recognizers (e-mail, IBAN, card, IP, URL; phone numbers through libphonenumber with J as the
+  region hint, else the policy's countries) for every language;
+- for each of the policy's `pii.countries`, Presidio's country recognizers and Terroir's national-identifier
+  recognizers (`filters/national_ids/`), registered for every language the redactor covers (the policy's
+  languages, English, and each country's national languages), so a Norwegian number in an English or Swedish text
+  is found too; their context words are in the national language(s) and English;
+- spaCy NER (PERSON, LOCATION, ORGANIZATION) when the policy names a pipeline for L that is installed.
+
+Pattern recognizers run through `filters.pii_engine.FastAnalyzer`, which gives the same findings as stock
+Presidio's `AnalyzerEngine` configured with the same recognizers (`presidio_engine()` builds that engine; tests and
+`benchmarks/bench_pii.py` compare the two). Overlaps are resolved deliberately: highest score, then longest span,
+then entity name. Each hit carries a confidence tier: "validated" (a checksum, check letter or date passed, or
+libphonenumber validated the number), "pattern" (the shape matched, nothing could be checked) or "ner".
+
+Raw values never leave this module: results are counts, types, tiers and offsets; Presidio's log records that
+could carry a value have their arguments withheld; exceptions are re-raised as `PiiAnalysisError` naming only
+the exception type.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib
 import inspect
+import logging
+import os
 import pkgutil
-import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import Path
+
+from filters.labelled_ids import ENTITY as LABELLED_ID
+from filters.labelled_ids import LabelledIdRecognizer
+from filters.national_ids import (
+    NATIONAL_ID_RECOGNIZERS,
+    PATTERN,
+    SUPERSEDED_PRESIDIO,
+    VALIDATED,
+    NationalIdRecognizer,
+    national_id_recognizer_classes,
+    national_languages,
+)
+
+log = logging.getLogger(__name__)
 
 # Presidio's country packages → ISO 3166 codes
 _COUNTRY_PACKAGES = {
@@ -30,8 +65,23 @@ _GENERIC = {
     "URL": "UrlRecognizer",
 }
 
-# Cheap pre-scan: every pattern entity Terroir redacts needs a digit or an "@"; text with neither is skipped.
-_CANDIDATE = re.compile(r"[@\d]")
+NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
+OPERATORS = ("placeholder", "hash", "mask")
+MIN_SALT_CHARS = 16
+NER_TIER = "ner"
+_RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
+
+# Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well.
+PHONE_CONTEXT = (
+    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "number",
+    "telefon", "tlf", "mobil", "ring", "handy", "rufnummer", "puhelin", "puh", "gsm", "tfno", "telf",
+    "téléphone", "portable", "teléfono", "telefono", "móvil", "movil", "cellulare", "telefoon", "mobiel",
+    "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
+)  # fmt: skip
+
+
+class PiiAnalysisError(RuntimeError):
+    """PII analysis failed; the message names the failing part and the exception type, never document text."""
 
 
 @cache
@@ -47,25 +97,140 @@ def country_recognizer_classes(country: str) -> tuple[type, ...]:
     for mod in pkgutil.iter_modules(pkg.__path__):
         m = importlib.import_module(f"{pkg.__name__}.{mod.name}")
         for _, cls in inspect.getmembers(m, inspect.isclass):
-            if issubclass(cls, EntityRecognizer) and cls.__module__ == m.__name__ and cls.__name__.endswith("Recognizer"):
+            if (
+                issubclass(cls, EntityRecognizer)
+                and cls.__module__ == m.__name__
+                and cls.__name__.endswith("Recognizer")
+            ):
                 found[cls.__name__] = cls
     return tuple(found[k] for k in sorted(found))
 
 
+def recognizer_classes(country: str) -> tuple[type, ...]:
+    """Every recognizer class a policy's `pii.countries: [country]` enables: Presidio's, then Terroir's."""
+    superseded = SUPERSEDED_PRESIDIO.get(country, frozenset())
+    presidio = tuple(c for c in country_recognizer_classes(country) if c.__name__ not in superseded)
+    return presidio + national_id_recognizer_classes(country)
+
+
 def supported_countries() -> tuple[str, ...]:
-    return tuple(sorted(_COUNTRY_PACKAGES.values()))
+    """ISO codes with at least one national recognizer (Presidio's or Terroir's)."""
+    return tuple(sorted(set(_COUNTRY_PACKAGES.values()) | set(NATIONAL_ID_RECOGNIZERS)))
+
+
+def ner_pipeline_available(name: str) -> bool:
+    """Whether `name` is an installed spaCy package or a folder holding a saved pipeline (nothing is downloaded)."""
+    import spacy.util
+
+    p = Path(name)
+    return (p.is_dir() and (p / "config.cfg").is_file()) or spacy.util.is_package(name)
+
+
+def check_pii_config(policy, environ=None) -> None:
+    """Fail before any work when the policy's PII settings cannot be honoured; ValueError says what to fix.
+
+    Checks: a known operator; `hash` has its secret salt (>= 16 characters) in the environment variable named by
+    `pii.salt_env`; every country in `pii.countries` has recognizers; every spaCy pipeline in `pii.ner` is
+    installed or a folder when `pii.require_ner` is true, and then every admitted language has one. The salt's
+    value never appears in a message.
+    """
+    environ = os.environ if environ is None else environ
+    where = f"policy {getattr(policy, 'path', '') or '(in memory)'}"
+    problems: list[str] = []
+    op = policy.pii_operator
+    if op not in OPERATORS:
+        problems.append(f"field pii.operator: found {op!r}; allowed values are {list(OPERATORS)}")
+    if op == "hash":
+        salt = environ.get(policy.pii_salt_env, "")
+        if not salt:
+            problems.append(
+                f"field pii.operator: 'hash' needs a secret salt in the environment variable {policy.pii_salt_env} "
+                f"(named by pii.salt_env), which is not set; set it to a random string of at least {MIN_SALT_CHARS} "
+                "characters, or choose operator 'placeholder' or 'mask'"
+            )
+        elif len(salt) < MIN_SALT_CHARS:
+            problems.append(
+                f"field pii.operator: the salt in {policy.pii_salt_env} is shorter than {MIN_SALT_CHARS} characters; "
+                "use a longer random string (short salts make hashed values guessable)"
+            )
+    unknown = [c for c in policy.pii_countries if not recognizer_classes(c)]
+    if unknown:
+        problems.append(
+            f"field pii.countries: no national-identifier recognizers for {unknown}; remove them or choose from "
+            f"{list(supported_countries())}"
+        )
+    missing = {lang: name for lang, name in policy.pii_ner.items() if not ner_pipeline_available(name)}
+    if policy.pii_require_ner:
+        for lang, name in sorted(missing.items()):
+            problems.append(
+                f"field pii.ner.{lang}: spaCy pipeline {name!r} is neither an installed package nor a folder with a "
+                "saved pipeline; install it, fix the path, or set pii.require_ner: false"
+            )
+        if not policy.pii_ner:
+            problems.append("field pii.require_ner: true, but pii.ner names no spaCy pipeline; add one per language")
+        uncovered = sorted(set(policy.languages) - set(policy.pii_ner))
+        if policy.pii_ner and uncovered:
+            problems.append(
+                f"field pii.ner: no spaCy pipeline for admitted language(s) {uncovered}; with pii.require_ner: true "
+                "every language in admission.languages needs one"
+            )
+    if problems:
+        raise ValueError(f"{where}: {len(problems)} PII problem(s):\n  " + "\n  ".join(problems))
 
 
 @dataclass(frozen=True)
 class PiiHit:
+    """One finding: offsets, entity type, score and confidence tier; never the value itself."""
+
     start: int
     end: int
     entity_type: str
     score: float
+    tier: str = PATTERN
+
+
+@dataclass
+class Redaction:
+    """A redacted text with what was found: counts per entity type, counts per type and tier, the hits."""
+
+    text: str
+    counts: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+    hits: list[PiiHit] = field(default_factory=list)
+    ner: bool = False  # whether NER ran on this text
+
+
+class _WithholdArguments(logging.Filter):
+    """Presidio logs some values it fails to validate ("Failed to validate text %s"): keep the template only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = f"{record.msg} [arguments withheld by Terroir: they may hold document text]"
+            record.args = None
+        return True
+
+
+def _guard_presidio_logs() -> None:
+    logger = logging.getLogger("presidio-analyzer")
+    if not any(isinstance(f, _WithholdArguments) for f in logger.filters):
+        logger.addFilter(_WithholdArguments())
 
 
 class PiiRedactor:
-    """`redact(text, lang)` → (redacted text, {entity type: count}). Replaces each hit by `<ENTITY_TYPE>`."""
+    """`redact(text, lang, region=None)` → (redacted text, {entity type: count}).
+
+    languages, entities, countries, score_threshold: what to look for (see the module docstring).
+    operator: "placeholder" (`<ENTITY_TYPE>`, the default), "hash" (`<ENTITY_TYPE:16 hex digits>`, an HMAC-SHA256
+        of the normalized value keyed by `salt`: the same value gives the same token across documents and runs,
+        and cannot be reversed without the salt), or "mask" (every letter and digit replaced by "*", the value's
+        length and punctuation kept).
+    salt: the secret for "hash" (required then, at least 16 characters; never logged or stored).
+    ner_models: {language: spaCy package name or pipeline folder}; languages whose pipeline is missing are listed
+        in `status()["ner"]` and run without NER, unless `require_ner` is true (then ValueError).
+    phone_regions: regions for phone numbers when a document's jurisdiction is unknown (default: the countries
+        libphonenumber knows, else Presidio's default regions).
+    fast: False runs stock Presidio's AnalyzerEngine instead of the prescan (same findings, slower; for checks).
+    """
 
     def __init__(
         self,
@@ -73,58 +238,298 @@ class PiiRedactor:
         entities: tuple[str, ...],
         countries: tuple[str, ...] = (),
         score_threshold: float = 0.5,
+        *,
+        operator: str = "placeholder",
+        salt: str | bytes | None = None,
+        ner_models: dict[str, str] | None = None,
+        require_ner: bool = False,
+        phone_regions: tuple[str, ...] | None = None,
+        fast: bool = True,
     ) -> None:
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        import phonenumbers
         from presidio_analyzer import predefined_recognizers as pr
-        from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
+        from filters.pii_engine import FastAnalyzer, PrecedingWordsContextEnhancer
         from filters.residency import offline_tldextract
 
+        if operator not in OPERATORS:
+            raise ValueError(f"unknown PII operator {operator!r}; allowed values are {list(OPERATORS)}")
+        if operator == "hash":
+            if not salt:
+                raise ValueError("PII operator 'hash' needs a secret salt; none was given")
+            if len(salt) < MIN_SALT_CHARS:
+                raise ValueError(f"PII operator 'hash' needs a salt of at least {MIN_SALT_CHARS} characters")
         offline_tldextract()
-        self.languages = tuple(sorted(set(languages) | {"en"}))
+        _guard_presidio_logs()
+        self.operator = operator
+        self._salt = salt.encode() if isinstance(salt, str) else salt
         self.score_threshold = score_threshold
-        registry = RecognizerRegistry(supported_languages=list(self.languages))
+        self.countries = tuple(dict.fromkeys(countries))
+        national = [lang for c in self.countries for lang in national_languages(c)]
+        self.languages = tuple(sorted(set(languages) | {"en"} | set(national)))
         wanted = set(entities)
+        self._recognizers: dict[str, list] = {}
         for lang in self.languages:
+            recs = []
             for entity, cls_name in _GENERIC.items():
-                if entity in wanted:
-                    registry.add_recognizer(getattr(pr, cls_name)(supported_language=lang))
-            for country in countries:
-                for cls in country_recognizer_classes(country):
+                if entity in wanted and entity != "PHONE_NUMBER":
+                    recs.append(getattr(pr, cls_name)(supported_language=lang))
+            if LABELLED_ID in wanted:
+                recs.append(LabelledIdRecognizer(supported_language=lang))
+            for country in self.countries:
+                for cls in recognizer_classes(country):
                     try:
                         rec = cls(supported_language=lang)
-                    except TypeError:
+                    except TypeError:  # recognizers that need more arguments (South African phone numbers)
                         continue
-                    registry.add_recognizer(rec)
+                    recs.append(rec)
                     wanted.update(rec.supported_entities)
-        self.entities = tuple(sorted(wanted))
-        nlp = NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "none"} for lang in self.languages])
-        nlp.load()
-        self._engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=list(self.languages))
-
-    def find(self, text: str, lang: str | None) -> list[PiiHit]:
-        if not _CANDIDATE.search(text):
-            return []
-        language = lang if lang in self.languages else "en"
-        results = self._engine.analyze(
-            text=text, language=language, entities=list(self.entities), score_threshold=self.score_threshold
+            self._recognizers[lang] = recs
+        self._phone = "PHONE_NUMBER" in wanted
+        regions = tuple(c for c in self.countries if c in phonenumbers.SUPPORTED_REGIONS)
+        self.phone_regions = (
+            tuple(phone_regions) if phone_regions else regions or pr.PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
         )
-        hits = [PiiHit(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
-        return resolve_overlaps(hits)
+        self._phone_recognizers: dict[tuple[str, tuple[str, ...]], object] = {}
+        self._prepared_sets: dict[tuple[str, tuple[str, ...]], object] = {}
+        self._supported_regions = frozenset(phonenumbers.SUPPORTED_REGIONS)
+        self.context_enhancer = PrecedingWordsContextEnhancer()
+        self._fast = FastAnalyzer(self.context_enhancer, score_threshold) if fast else None
+        self._engine = None
+        self._by_id: dict[str, object] = {r.id: r for recs in self._recognizers.values() for r in recs}
+        self._ner: dict[str, tuple[object, object]] = {}
+        self.ner_status: dict[str, str] = {}
+        self._load_ner(ner_models or {}, wanted, require_ner)
+        self.entities = tuple(sorted(wanted | (set(self._ner_entities) if self._ner else set())))
 
-    def redact(self, text: str, lang: str | None) -> tuple[str, dict[str, int]]:
-        hits = self.find(text, lang)
+    # -- set-up ------------------------------------------------------------------------------------------------
+
+    def _load_ner(self, models: dict[str, str], wanted: set[str], require_ner: bool) -> None:
+        requested = tuple(e for e in NER_ENTITIES if e in wanted)
+        self._ner_entities = requested or NER_ENTITIES
+        for lang, name in sorted(models.items()):
+            if not ner_pipeline_available(name):
+                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} is not installed"
+                continue
+            try:
+                import spacy
+                from presidio_analyzer.nlp_engine import SpacyNlpEngine
+                from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+                engine = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": name}])
+                # load the pipeline ourselves: SpacyNlpEngine.load() would download a missing package
+                engine.nlp = {lang: spacy.load(name)}
+                recognizer = SpacyRecognizer(supported_language=lang, supported_entities=list(self._ner_entities))
+            except Exception as exc:  # noqa: BLE001 - a broken pipeline folder raises assorted errors
+                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} failed to load ({type(exc).__name__})"
+                continue
+            self._ner[lang] = (engine, recognizer)
+            self._by_id[recognizer.id] = recognizer
+            self.ner_status[lang] = f"on: {name}"
+        missing = sorted(lang for lang, s in self.ner_status.items() if not s.startswith("on"))
+        if missing and require_ner:
+            raise ValueError(f"NER is required, but no spaCy pipeline could be loaded for {missing}")
+        if missing:
+            log.warning("PII: no NER for %s; names, places and organisations are not found there", missing)
+
+    def status(self) -> dict:
+        """What the report can show: operator, countries, languages, entities, NER per language."""
+        return {
+            "operator": self.operator,
+            "countries": list(self.countries),
+            "languages": list(self.languages),
+            "entities": list(self.entities),
+            "ner": dict(self.ner_status),
+        }
+
+    def _language(self, lang: str | None) -> str:
+        return lang if lang in self._recognizers else "en"
+
+    def _phone_regions(self, region: str | None) -> tuple[str, ...]:
+        return (region,) if region and region in self._supported_regions else self.phone_regions
+
+    def _phone_recognizer(self, lang: str, regions: tuple[str, ...]):
+        key = (lang, regions)
+        rec = self._phone_recognizers.get(key)
+        if rec is None:
+            from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+            rec = PhoneRecognizer(context=list(PHONE_CONTEXT), supported_language=lang, supported_regions=regions)
+            self._phone_recognizers[key] = rec
+            self._by_id[rec.id] = rec
+        return rec
+
+    def recognizers(self, lang: str | None, region: str | None = None) -> list:
+        """The pattern recognizers that run for a document in `lang` from jurisdiction `region`."""
+        return list(self._prepared(lang, region).recognizers)
+
+    def _prepared(self, lang: str | None, region: str | None):
+        lang = self._language(lang)
+        regions = self._phone_regions(region) if self._phone else ()
+        key = (lang, regions)
+        found = self._prepared_sets.get(key)
+        if found is None:
+            from filters.pii_engine import PreparedRecognizers
+
+            recs = list(self._recognizers[lang])
+            if self._phone:
+                recs.append(self._phone_recognizer(lang, regions))
+            found = self._prepared_sets[key] = PreparedRecognizers(recs)
+        return found
+
+    def presidio_engine(self):
+        """Stock Presidio `AnalyzerEngine` with the same recognizers and context enhancer (no NLP model).
+
+        Phone recognizers depend on the document's region: pass `recognizers(lang, region)`'s phone recognizer as
+        an ad-hoc recognizer, as `analyze_with_presidio` does.
+        """
+        if self._engine is None:
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+            registry = RecognizerRegistry(
+                recognizers=[r for recs in self._recognizers.values() for r in recs],
+                supported_languages=list(self.languages),
+            )
+            nlp = NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "none"} for lang in self.languages])
+            nlp.load()
+            self._engine = AnalyzerEngine(
+                registry=registry,
+                nlp_engine=nlp,
+                supported_languages=list(self.languages),
+                context_aware_enhancer=self.context_enhancer,
+            )
+        return self._engine
+
+    # -- analysis ----------------------------------------------------------------------------------------------
+
+    def analyze_with_presidio(self, text: str, lang: str | None, region: str | None = None) -> list:
+        """Stock Presidio's pattern results (RecognizerResult) for the document, for comparison with `analyze`."""
+        lang = self._language(lang)
+        prepared = self._prepared(lang, region)
+        registered = {id(r) for r in self._recognizers[lang]}
+        ad_hoc = [r for r in prepared.recognizers if id(r) not in registered]
+        entities = prepared.entities
+        return self.presidio_engine().analyze(
+            text=text,
+            language=lang,
+            entities=entities,
+            score_threshold=self.score_threshold,
+            ad_hoc_recognizers=ad_hoc or None,
+        )
+
+    def analyze(self, text: str, lang: str | None, region: str | None = None) -> list:
+        """Pattern results (RecognizerResult) above the threshold, as stock Presidio would return them."""
+        if self._fast is None:
+            return self.analyze_with_presidio(text, lang, region)
+        return self._fast.analyze(text, self._prepared(lang, region))
+
+    def _ner_results(self, text: str, lang: str) -> list:
+        engine, recognizer = self._ner[lang]
+        from presidio_analyzer import EntityRecognizer
+
+        artifacts = engine.process_text(text, lang)
+        results = recognizer.analyze(text, list(self._ner_entities), artifacts)
+        return EntityRecognizer.remove_duplicates([r for r in results if r.score >= self.score_threshold])
+
+    def _tier(self, hit: PiiHit, rec, text: str) -> str:
+        from presidio_analyzer import PatternRecognizer
+        from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
+
+        value = text[hit.start : hit.end]
+        if isinstance(rec, NationalIdRecognizer):
+            return rec.tier(value)
+        if isinstance(rec, PhoneRecognizer):
+            return VALIDATED  # libphonenumber validated it against the region's numbering plan
+        if isinstance(rec, SpacyRecognizer):
+            return NER_TIER
+        if isinstance(rec, PatternRecognizer):
+            try:
+                return VALIDATED if rec.validate_result(value) is True else PATTERN
+            except Exception:  # noqa: BLE001 - a failing check means not validated
+                return PATTERN
+        return PATTERN
+
+    def find_detail(self, text: str, lang: str | None, region: str | None = None) -> tuple[list[PiiHit], bool]:
+        """(non-overlapping hits in text order, whether NER ran). Raises PiiAnalysisError on any failure."""
+        failure = None
+        try:
+            language = self._language(lang)
+            results = list(self.analyze(text, language, region))
+            # NER only with the document's own language's pipeline: another language's model would mislead
+            ner = lang in self._ner
+            if ner:
+                results.extend(self._ner_results(text, lang))
+            ids = {}
+            hits = []
+            for r in results:
+                h = PiiHit(r.start, r.end, r.entity_type, round(float(r.score), 4))
+                ids[(h.start, h.end, h.entity_type)] = (r.recognition_metadata or {}).get(_RECOGNIZER_ID)
+                hits.append(h)
+            chosen = resolve_overlaps(hits)
+            chosen = [
+                replace(h, tier=self._tier(h, self._by_id.get(ids[(h.start, h.end, h.entity_type)]), text))
+                for h in chosen
+            ]
+        except Exception as exc:  # noqa: BLE001 - no message that may quote the text may escape
+            failure = type(exc).__name__
+        if failure is not None:
+            # raised outside the except block so the original exception is not attached as context
+            raise PiiAnalysisError(f"PII analysis failed ({failure})")
+        return chosen, ner
+
+    def find(self, text: str, lang: str | None, region: str | None = None) -> list[PiiHit]:
+        """Non-overlapping hits in text order."""
+        return self.find_detail(text, lang, region)[0]
+
+    def replacement(self, value: str, entity_type: str) -> str:
+        """What `value` becomes under the redactor's operator."""
+        if self.operator == "hash":
+            digest = hmac.new(self._salt, f"{entity_type}\x1f{_normalize(value)}".encode(), hashlib.sha256)
+            return f"<{entity_type}:{digest.hexdigest()[:16]}>"
+        if self.operator == "mask":
+            return "".join("*" if ch.isalnum() else ch for ch in value)
+        return f"<{entity_type}>"
+
+    def redact_detail(self, text: str, lang: str | None, region: str | None = None) -> Redaction:
+        """The redacted text with counts per type, counts per type and tier, and the hits (no values)."""
+        hits, ner = self.find_detail(text, lang, region)
         if not hits:
-            return text, {}
+            return Redaction(text, ner=ner)
         counts: dict[str, int] = {}
+        tiers: dict[str, dict[str, int]] = {}
         out, pos = [], 0
         for h in hits:
             out.append(text[pos : h.start])
-            out.append(f"<{h.entity_type}>")
+            out.append(self.replacement(text[h.start : h.end], h.entity_type))
             pos = h.end
             counts[h.entity_type] = counts.get(h.entity_type, 0) + 1
+            per = tiers.setdefault(h.entity_type, {})
+            per[h.tier] = per.get(h.tier, 0) + 1
         out.append(text[pos:])
-        return "".join(out), dict(sorted(counts.items()))
+        return Redaction(
+            "".join(out),
+            dict(sorted(counts.items())),
+            {k: dict(sorted(v.items())) for k, v in sorted(tiers.items())},
+            hits,
+            ner,
+        )
+
+    def redact(self, text: str, lang: str | None, region: str | None = None) -> tuple[str, dict[str, int]]:
+        """(redacted text, {entity type: count})."""
+        r = self.redact_detail(text, lang, region)
+        return r.text, r.counts
+
+
+def _normalize(value: str) -> str:
+    """The form a value is hashed in: NFKC, case-folded, without spaces and separators inside numbers.
+
+    "4111 1111 1111 1111" and "4111-1111-1111-1111" give the same token; e-mail addresses keep their dots.
+    """
+    v = unicodedata.normalize("NFKC", value).casefold()
+    if "@" in v:
+        return "".join(v.split())
+    return "".join(ch for ch in v if ch.isalnum())
 
 
 def resolve_overlaps(hits: list[PiiHit]) -> list[PiiHit]:

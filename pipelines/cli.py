@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    from pipelines.release import add_release_commands, run_release_command
+
+    add_release_commands(sub)
     sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
     sc.add_argument("rest", nargs=argparse.REMAINDER)
     w = sub.add_parser("worker", help="run a Dask worker (options as `dask worker`; --gpu for dask-cuda)",
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.command in ("approve", "verify", "docs"):
+        return run_release_command(args)
 
     if args.command in ("scheduler", "worker", "objectstore"):
         from pipelines import cluster

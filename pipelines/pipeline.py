@@ -34,6 +34,7 @@ class RunPlan:
     rights_snapshots: dict | None = None
     work_dir: str | None = None  # per-input checkpoints and progress events; None disables both
     fingerprint: str = ""
+    signature_batches: int = 8  # groups for vectorized MinHash; the driver scales it with the input size
 
 
 def bucket_of(doc_id: str, n: int) -> int:
@@ -250,6 +251,13 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
         )
         ledgers.append(deduped | "DedupLedger" >> beam.FlatMap(only_ledger))
         docs = deduped | "DedupDocs" >> beam.FlatMap(only_docs)
+
+    if policy.fuzzy.enabled:
+        from pipelines.fuzzy import FuzzyDedup
+
+        fuzzed = docs | "FuzzyDedup" >> FuzzyDedup(policy.fuzzy, plan.signature_batches)
+        ledgers.append(fuzzed | "FuzzyLedger" >> beam.FlatMap(only_ledger))
+        docs = fuzzed | "FuzzyDocs" >> beam.FlatMap(only_docs)
 
     redacted = docs | "RedactPII" >> beam.ParDo(Redact(policy))
     ledgers.append(redacted | "PiiLedger" >> beam.FlatMap(only_ledger))

@@ -123,6 +123,13 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
     stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files])
+    if policy.fuzzy.enabled:
+        from filters.dedup.minhash import gpu_available
+
+        fz = policy.fuzzy
+        backend = fz.backend if fz.backend != "auto" else ("gpu" if gpu_available() else "cpu")
+        stats["fuzzy_note"] = (f", {fz.mode} {fz.width if fz.mode == 'char' else fz.ngrams}, {fz.bits}-bit, "
+                               f"{fz.bands}×{fz.rows}, threshold {fz.threshold}, verify {fz.verify}, backend {backend}")
     (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
     manifest = {
         "manifest_version": 1,
@@ -152,6 +159,9 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }
     render_report(report_dir / "index.html", manifest, stats, gate_results, policy)
+    from pipelines.release_docs import write_release_docs
+
+    manifest["docs"] = write_release_docs(out, manifest, stats, policy, published_files)
     return manifest
 
 

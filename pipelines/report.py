@@ -163,8 +163,10 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 <h3>Top registrable domains by volume ({stats['domains_total']:,} domains in all)</h3>
 {_table(['domain', 'bytes'], [[_t(d), f'{b:,}'] for d, b in stats['top_domains']], {1})}</section>
 <section id="dedup"><h2>Deduplication</h2><p>{stats['documents_in_dup_clusters']:,} published document(s) represent
-a cluster of exact duplicates; {stats['funnel'].get('dedup', {}).get('dropped', 0):,} copies were dropped (each ledger
-row names the kept document).</p></section>
+a cluster of duplicates. Exact duplicates dropped: {stats['funnel'].get('dedup', {}).get('dropped', 0):,}; near
+duplicates dropped (MinHash-LSH{_t(stats.get('fuzzy_note', ''))}):
+{stats['funnel'].get('fuzzy_dedup', {}).get('dropped', 0):,}. Each removed document's ledger row names the kept
+document.</p></section>
 <section id="gate"><h2>Validation gate</h2>{data_docs}
 {_table(['shard', 'rows', 'verdict', 'expectations met', 'failed'], gate_rows, {1})}</section>
 <section id="shards"><h2>Published shards</h2>{_table(['path', 'region', 'rows', 'bytes', 'sha256'], shard_rows, {2, 3})}

@@ -160,6 +160,12 @@ def preflight(opts: RunOptions) -> Preflight:
         st.check(policy, storages)
     except st.StorageError as exc:
         raise ConfigError(str(exc)) from None
+    from filters.pii import check_pii_config
+
+    try:
+        check_pii_config(policy)
+    except ValueError as exc:
+        raise ConfigError(f"policy {policy.path}: {exc}") from None
     from expectations.gate import SuiteError, load_suite_dict
 
     try:
@@ -213,6 +219,7 @@ def execute(opts: RunOptions) -> RunResult:
     manifest_path = out / "release.json"
     if manifest_path.exists():
         manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild
+    (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
     staging = out / "_staging"
     shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
     staging.mkdir(parents=True)
@@ -221,10 +228,12 @@ def execute(opts: RunOptions) -> RunResult:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     (work / "events.jsonl").unlink(missing_ok=True)
-    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots,
-                   str(work), run_fingerprint(policy, pre.rights_snapshots, opts))  # fmt: skip
-    log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
     total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
+    # about 8 MB of input per signature batch keeps each batch's texts small and the numpy work vectorized
+    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots,
+                   str(work), run_fingerprint(policy, pre.rights_snapshots, opts),
+                   signature_batches=max(4, min(4096, total_bytes // 8_000_000)))  # fmt: skip
+    log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
     (out / "progress.log").unlink(missing_ok=True)
     monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()
 

@@ -1,0 +1,35 @@
+"""Fuzzy dedup kernels: MinHash signatures (CPU numpy, or cuDF on a GPU, bit for bit the same) and LSH helpers."""
+
+from filters.dedup.lsh import band_keys, candidate_pairs, connected_components, estimated_jaccard, true_jaccard
+from filters.dedup.minhash import (
+    MinHasher,
+    gpu_available,
+    minhash_chars,
+    minhash_ngrams,
+    minhash_words,
+    murmurhash3_32,
+    murmurhash3_64,
+    permutation_parameters,
+    shingle_strings,
+    shingles,
+    tokenize,
+)
+
+__all__ = [
+    "MinHasher",
+    "band_keys",
+    "candidate_pairs",
+    "connected_components",
+    "estimated_jaccard",
+    "gpu_available",
+    "minhash_chars",
+    "minhash_ngrams",
+    "minhash_words",
+    "murmurhash3_32",
+    "murmurhash3_64",
+    "permutation_parameters",
+    "shingle_strings",
+    "shingles",
+    "tokenize",
+    "true_jaccard",
+]
