@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.terroir-installed
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test test-fast lint setup browser clean bench
+.PHONY: demo test test-fast lint setup browser clean bench bench-full
 
 COMPOSE_SCHEMA := $(VENV)/share/compose-schema/.fetched
 
@@ -44,6 +44,24 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines filters schemas expectations tests
+
+BENCH_STAMP := $(VENV)/.terroir-bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	touch $@
+
+# Small sizes, under ten minutes on two cores: per-stage table, end to end against datatrove, dedup, PII.
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench_stages.py --docs 1000
+	$(BIN)/python benchmarks/bench_e2e.py --docs 1000 --workers 2
+	$(BIN)/python benchmarks/bench_dedup.py --docs 2000 --throughput-docs 500
+	$(BIN)/python benchmarks/bench_pii.py --docs 200 --repeat 1
+
+# The figures of docs/benchmarks.md: larger corpora and the scaling curve (hours, not minutes).
+bench-full: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench_e2e.py --docs 10000 --workers 2
+	$(BIN)/python benchmarks/bench_scaling.py --sizes 10000,100000,1000000
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

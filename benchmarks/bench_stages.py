@@ -94,9 +94,8 @@ def main() -> None:
     from filters.langid import LanguageIdentifier
 
     lid = LanguageIdentifier()
-    prepared = [LanguageIdentifier._prepare(x) for x in chosen]
     t = time.perf_counter()
-    lid._model.predict(prepared, k=1)
+    lid._model.predict([x.replace("\n", " ") for x in chosen], k=1)  # fastText predicts one line per text
     raw = time.perf_counter() - t
     t = time.perf_counter()
     langs = [lid.predict(x) for x in chosen]

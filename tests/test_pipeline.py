@@ -123,7 +123,9 @@ def test_document_with_email_iban_and_card_is_redacted_everywhere(tmp_path):
         f"Den som har frågor kan skriva till {RAW['email']} eller ringa kansliet under kontorstid. "
         f"Gåvor till arkivprojektet kan sättas in på konto {RAW['iban']} före årets slut. "
         f"Biljetten till konserten betalades med kortet {RAW['card']} i kiosken vid stationen. "
-        "Bönderna i inlandet är glada över regnet efter en torr månad som oroade många av dem."
+        "Bönderna i inlandet är glada över regnet efter en torr månad som oroade många av dem. "
+        "Frivilliga från stadsbiblioteket har börjat spela in intervjuer med före detta hamnarbetare. "
+        "De berättar om långa vintrar, tung last och vänskap som uppstod under nattskiften i hamnen."
     )
     dump = tmp_path / "intake"
     dump.mkdir()
