@@ -1,7 +1,8 @@
 """End to end, side by side in one run: Terroir (`terroir run`, local runner) against a datatrove pipeline doing
 the comparable work on the same WARC files and the same fastText lid.176 model (from the local file, no download).
 
-datatrove: WarcReader → Trafilatura → LanguageFilter → GopherQualityFilter → JsonlWriter, then MinHash dedup in its
+datatrove: WarcReader → Trafilatura → LanguageFilter → GopherQualityFilter (its English stop-word rule off, as
+Terroir applies it to English only) → JsonlWriter, then MinHash dedup in its
 four stages (signatures, buckets, clusters, filter) → PIIFormatter → ParquetWriter.
 Terroir additionally does rights, residency, Gopher repetition and FineWeb filters, exact dedup, national-ID PII,
 validation gates, ledger and report.
@@ -90,35 +91,40 @@ class LocalModelLanguageFilter(LanguageFilter):
         return super().filter(doc)
 
 
-W = {workers}
-work = {str(work)!r}
-cfg = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8)
-stages = [
-    ("extract+langid+quality", LocalPipelineExecutor([
-        WarcReader({str(warc_dir)!r}, glob_pattern="*.warc.gz"),
-        Trafilatura(favour_precision=True, timeout=10.0),
-        LocalModelLanguageFilter(language_threshold=0.65),
-        GopherQualityFilter(),
-        JsonlWriter(f"{{work}}/stage1"),
-    ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/1")),
-    ("minhash signatures", LocalPipelineExecutor([
-        JsonlReader(f"{{work}}/stage1"), MinhashDedupSignature(output_folder=f"{{work}}/sigs", config=cfg),
-    ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/2")),
-    ("minhash buckets", LocalPipelineExecutor([
-        MinhashDedupBuckets(input_folder=f"{{work}}/sigs", output_folder=f"{{work}}/buckets", config=cfg),
-    ], tasks=cfg.num_buckets, workers=W, logging_dir=f"{{work}}/logs/3")),
-    ("minhash clusters", LocalPipelineExecutor([
-        MinhashDedupCluster(input_folder=f"{{work}}/buckets", output_folder=f"{{work}}/remove", config=cfg),
-    ], tasks=1, workers=1, logging_dir=f"{{work}}/logs/4")),
-    ("filter+pii+parquet", LocalPipelineExecutor([
-        JsonlReader(f"{{work}}/stage1"), MinhashDedupFilter(input_folder=f"{{work}}/remove"), PIIFormatter(),
-        ParquetWriter(f"{{work}}/out"),
-    ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/5")),
-]
-for name, ex in stages:
-    t = time.perf_counter()
-    ex.run()
-    print(f"STAGE\\t{{name}}\\t{{time.perf_counter() - t:.2f}}", flush=True)
+def main():
+    W = {workers}
+    work = {str(work)!r}
+    cfg = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8)
+    stages = [
+        ("extract+langid+quality", LocalPipelineExecutor([
+            WarcReader({str(warc_dir)!r}, glob_pattern="*.warc.gz"),
+            Trafilatura(favour_precision=True, timeout=10.0),
+            LocalModelLanguageFilter(language_threshold=0.65),
+            GopherQualityFilter(min_stop_words=None),  # English stop words would drop every other language
+            JsonlWriter(f"{{work}}/stage1"),
+        ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/1")),
+        ("minhash signatures", LocalPipelineExecutor([
+            JsonlReader(f"{{work}}/stage1"), MinhashDedupSignature(output_folder=f"{{work}}/sigs", config=cfg),
+        ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/2")),
+        ("minhash buckets", LocalPipelineExecutor([
+            MinhashDedupBuckets(input_folder=f"{{work}}/sigs", output_folder=f"{{work}}/buckets", config=cfg),
+        ], tasks=cfg.num_buckets, workers=W, logging_dir=f"{{work}}/logs/3")),
+        ("minhash clusters", LocalPipelineExecutor([
+            MinhashDedupCluster(input_folder=f"{{work}}/buckets", output_folder=f"{{work}}/remove", config=cfg),
+        ], tasks=1, workers=1, logging_dir=f"{{work}}/logs/4")),
+        ("filter+pii+parquet", LocalPipelineExecutor([
+            JsonlReader(f"{{work}}/stage1"), MinhashDedupFilter(input_folder=f"{{work}}/remove"), PIIFormatter(),
+            ParquetWriter(f"{{work}}/out"),
+        ], tasks=W, workers=W, logging_dir=f"{{work}}/logs/5")),
+    ]
+    for name, ex in stages:
+        t = time.perf_counter()
+        ex.run()
+        print(f"STAGE\\t{{name}}\\t{{time.perf_counter() - t:.2f}}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
 '''
 
 

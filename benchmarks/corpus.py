@@ -112,11 +112,13 @@ def _html(lang: str, title: str, paras: list[str], rng: random.Random) -> str:
             "</body></html>")  # fmt: skip
 
 
-def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int = 5000) -> dict:
+def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = None) -> dict:
     """Write `docs` pages into `out/*.warc.gz`; returns ground truth (near-duplicate and exact-duplicate pairs)."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
+    # real crawls come as many WARC files; both pipelines parallelize over files
+    docs_per_file = docs_per_file or max(100, min(5000, docs // 8))
     rng = random.Random(seed)
     sentences = load_sentences()
     langs = sorted(sentences)
