@@ -70,13 +70,14 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         "max_text_chars": policy.max_text_chars,
     }
     gate = Gate(policy.gate_suite, params, docs_dir=str(report_dir / "gx")) if staged else None
+    residual_ids = _national_id_finder(policy) if staged else None
     shards, quarantined, gate_results, gate_rows = [], [], [], []
     published_files = []  # (filesystem, path) of each published shard, to compute the statistics from
     for path in staged:
         rel = path.relative_to(staging / "shards").as_posix()
         region = rel.split("/", 1)[0]
         schema_ok = pq.read_schema(path).equals(CORPUS_SCHEMA, check_metadata=False)
-        result = gate.validate(str(path), rel, region, policy)
+        result = gate.validate(str(path), rel, region, policy, residual_ids)
         if not schema_ok:
             result.passed = False
         gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok})
@@ -165,6 +166,25 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     return manifest
 
 
+def _national_id_finder(policy):
+    """Counts validated national identifiers of the policy's countries left in a text (for the gate's residual check).
+
+    Pattern-only hits are not counted: a bare digit run of the right length is not evidence of personal data.
+    """
+    from filters.national_ids.registry import national_id_recognizer_classes
+    from filters.pii import VALIDATED, PiiRedactor
+
+    entities = tuple(sorted({cls.ENTITY for c in policy.pii_countries for cls in national_id_recognizer_classes(c)}))
+    if not entities:
+        return None
+    redactor = PiiRedactor(tuple(policy.languages) or ("en",), entities, policy.pii_countries)
+
+    def count(text: str) -> int:
+        return sum(1 for h in redactor.find(text, None) if h.tier == VALIDATED and h.entity_type in entities)
+
+    return count
+
+
 def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
     """Everything the report shows, computed from the ledger and the published shards only."""
     rows = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"]).to_pylist()
@@ -174,6 +194,7 @@ def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
     errors: list[dict] = []
     files: list[dict] = []
     pii_ledger: Counter = Counter()
+    pii_tiers: Counter = Counter()
     rights_ledger: Counter = Counter()
     for r in rows:
         if r["stage"] == "rights" and r["detail"]:
@@ -188,8 +209,12 @@ def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
         if r["stage"] == "input":
             files.append({"input": r["input_path"], "decision": r["decision"], "reason": r["reason"]})
         if r["stage"] == "pii" and r["decision"] == "redacted" and r["detail"]:
-            for k, v in json.loads(r["detail"]).get("counts", {}).items():
+            detail = json.loads(r["detail"])
+            for k, v in detail.get("counts", {}).items():
                 pii_ledger[k] += v
+            for k, tiers in detail.get("tiers", {}).items():
+                for tier, v in tiers.items():
+                    pii_tiers[(k, tier)] += v
 
     langs: Counter = Counter()
     lang_bytes: Counter = Counter()
@@ -250,6 +275,7 @@ def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
         "sources": [(s, source_docs[s], b) for s, b in source_bytes.most_common()],
         "rights_decisions": sorted(((st, b, d, n) for (st, b, d), n in rights_ledger.items()), key=lambda x: -x[3]),
         "documents_in_dup_clusters": dup_clusters,
+        "pii_tiers": sorted(((k, t, n) for (k, t), n in pii_tiers.items())),
     }
 
 

@@ -56,7 +56,7 @@ class FuzzyDedup:
     rows: int = 10
     seed: int = 42
     threshold: float = 0.8
-    verify: str = "estimated"  # none, estimated, true
+    verify: str = "true"  # none, estimated, true (estimates alone reach ~0.94 pair precision at 0.8; docs/dedup.md)
 
     @property
     def num_perm(self) -> int:

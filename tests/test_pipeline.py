@@ -117,7 +117,10 @@ pii:
 RAW = {"email": "karin.holm@lanstidningen.se", "iban": "SE45 5000 0000 0583 9825 7466", "card": "4111 1111 1111 1111"}
 
 
-def test_document_with_email_iban_and_card_is_redacted_everywhere(tmp_path):
+def test_document_with_email_iban_and_card_is_redacted_everywhere(tmp_path, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     text = (
         "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen. "
         f"Den som har frågor kan skriva till {RAW['email']} eller ringa kansliet under kontorstid. "
@@ -143,6 +146,13 @@ def test_document_with_email_iban_and_card_is_redacted_everywhere(tmp_path):
     assert json.loads(pii_rows[0]["detail"])["counts"] == {"CREDIT_CARD": 1, "EMAIL_ADDRESS": 1, "IBAN_CODE": 1}
     assert res.manifest["counts"]["pii_redacted"] == {"CREDIT_CARD": 1, "EMAIL_ADDRESS": 1, "IBAN_CODE": 1}
     assert_no_raw_values(out, list(RAW.values()))
+    # nor in anything the run logged or printed (workers=1 runs every stage in this process)
+    captured = capfd.readouterr()
+    logged = caplog.text + captured.out + captured.err
+    assert logged.strip(), "the run should have logged something to search"
+    for value in RAW.values():
+        for form in (value, value.replace(" ", "")):
+            assert form not in logged
 
 
 def _decoded_views(path: Path) -> list[bytes]:
