@@ -93,7 +93,7 @@ def plot(rows: list[dict], path: Path) -> None:
         for (px, py), x, y in zip(pts, xs, ys):
             d.ellipse([px - 4, py - 4, px + 4, py + 4], fill=(21, 101, 192))
             d.text((px - 20, y1 + 8), f"{x:,}", fill="black")
-            d.text((px + 6, py - 16), f"{y:.1f}", fill="black")
+            d.text((px + 6 if px < x1 - 60 else px - 60, py - 16), f"{y:,.1f}", fill="black")
         d.text((x0, y1 + 26), "documents (log scale)", fill="black")
     img.save(path)
 

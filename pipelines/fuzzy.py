@@ -32,8 +32,10 @@ class SignBatch(beam.DoFn):
         items = sorted(items)
         sigs = self._hasher.signatures([t for _, t in items])
         keys = band_keys(sigs, self.fuzzy.bands, self.fuzzy.rows)
+        # signatures travel with band keys only when buckets verify by estimate; otherwise the id is enough
+        carry = self.fuzzy.verify == "estimated"
         for (doc_id, _), sig, doc_keys in zip(items, sigs, keys):
-            blob = sig.tobytes()
+            blob = sig.tobytes() if carry else b""
             for k in doc_keys:
                 yield k, (doc_id, blob)
 
@@ -49,8 +51,17 @@ class BucketEdges(beam.DoFn):
         uniq = dict(sorted(members))
         if len(uniq) < 2:
             return
-        dtype = np.uint32 if self.fuzzy.bits == 32 else np.uint64
         ids = list(uniq)
+        if self.fuzzy.verify != "estimated":
+            # candidates only: true-Jaccard verification (or none) decides later. Every pair of the bucket, or a star
+            # to the lowest id for buckets above BIG_BUCKET members
+            for i in range(1, len(ids)):
+                yield (ids[0], ids[i]), 1.0
+                if i + 1 < len(ids) and len(ids) <= BIG_BUCKET:
+                    for j in range(i + 1, len(ids)):
+                        yield (ids[i], ids[j]), 1.0
+            return
+        dtype = np.uint32 if self.fuzzy.bits == 32 else np.uint64
         sigs = np.stack([np.frombuffer(uniq[i], dtype=dtype) for i in ids])
         floor = self.fuzzy.threshold if self.fuzzy.verify == "estimated" else 0.0
         if len(ids) > BIG_BUCKET:
