@@ -48,6 +48,65 @@ def fast_tokenizer_class():
     return FastWordTokenizer
 
 
+def fast_repetition_class():
+    """datatrove's Gopher repetition rules, same decisions and reasons, with n-grams taken as slices of one joined
+    string instead of building a list and joining it for every position (the filter's hot spot)."""
+    from collections import Counter
+
+    from datatrove.pipeline.filters import GopherRepetitionFilter
+    from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+    from datatrove.utils.text import split_into_words
+
+    class FastGopherRepetitionFilter(GopherRepetitionFilter):
+        def filter(self, doc):
+            text = doc.text
+            if not text:
+                return False, "empty"
+            paragraphs = self.paragraph_exp.split(text.strip())
+            para_dups, char_dups = find_duplicates(paragraphs)
+            if self.dup_para_frac and para_dups / len(paragraphs) > self.dup_para_frac:
+                return False, "dup_para_frac"
+            if self.dup_para_char_frac and char_dups / len(text) > self.dup_para_char_frac:
+                return False, "dup_para_char_frac"
+            lines = self._line_splitter.split(text)
+            line_dups, char_dups = find_duplicates(lines)
+            if self.dup_line_frac and line_dups / len(lines) > self.dup_line_frac:
+                return False, "dup_line_frac"
+            if self.dup_line_char_frac and char_dups / len(text) > self.dup_line_char_frac:
+                return False, "dup_line_char_frac"
+            words = split_into_words(text, self.language)
+            n_words = len(words)
+            # offsets of each word in " ".join(words) and in "".join(words)
+            spaced, packed = " ".join(words), "".join(words)
+            sp_start, pk_start = [0] * (n_words + 1), [0] * (n_words + 1)
+            for i, w in enumerate(words):
+                sp_start[i + 1] = sp_start[i] + len(w) + 1
+                pk_start[i + 1] = pk_start[i] + len(w)
+            for n, n_frac in self.top_n_grams:
+                if n_words - n + 1 <= 0:
+                    continue
+                counts = Counter(spaced[sp_start[i] : sp_start[i + n] - 1] for i in range(n_words - n + 1))
+                gram, count = counts.most_common(1)[0]
+                if len(gram) * count / len(text) > n_frac:
+                    return False, f"top_{n}_gram"
+            for n, n_frac in self.dup_n_grams:
+                seen: set[str] = set()
+                repeated, idx = 0, 0
+                while idx < n_words - n + 1:
+                    gram = packed[pk_start[idx] : pk_start[idx + n]]
+                    if gram in seen:
+                        repeated += len(gram)
+                        idx += n
+                    else:
+                        seen.add(gram)
+                        idx += 1
+                if repeated / len(text) > n_frac:
+                    return False, f"duplicated_{n}_n_grams"
+            return True
+
+    return FastGopherRepetitionFilter
+
+
 @lru_cache(maxsize=256)
 def _filters_for(names: tuple[str, ...], lang: str, tokenizer: str = "fast"):
     from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
@@ -66,7 +125,8 @@ def _filters_for(names: tuple[str, ...], lang: str, tokenizer: str = "fast"):
         if name == "gopher_quality":
             out.append((name, GopherQualityFilter(language=tok, min_stop_words=2 if lang == "en" else None)))
         elif name == "gopher_repetition":
-            out.append((name, GopherRepetitionFilter(language=tok)))
+            cls = fast_repetition_class() if tokenizer == "fast" else GopherRepetitionFilter
+            out.append((name, cls(language=tok)))
         elif name == "fineweb":
             out.append((name, FineWebQualityFilter(language=tok)))
     return out
