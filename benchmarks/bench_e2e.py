@@ -29,12 +29,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 BENCH_POLICY = """
 policy_id: bench
-residency:
-  regions:
-    world:
-      jurisdictions: [GB, DE, FR, SE, FI, ES, NL, IT, DK, "NO", PL, PT, CZ, IS, RU, TR, JP, KR, CN, SA, IN, ID, TH, VN]
-      storage: shards/world
-admission:
+{world}admission:
   default_min_lang_score: 0.65
 extraction:
   html_extractor: {extractor}
@@ -56,7 +51,9 @@ def _children_rss_mb() -> float:
 
 def run_terroir(warc_dir: Path, work: Path, workers: int, extractor: str) -> dict:
     policy = work / "bench-policy.yaml"
-    policy.write_text(BENCH_POLICY.format(extractor=extractor, workers=workers))
+    from corpus import WORLD_RESIDENCY
+
+    policy.write_text(BENCH_POLICY.format(extractor=extractor, workers=workers, world=WORLD_RESIDENCY))
     out = work / "terroir-out"
     cmd = [sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy), "--input", f"crawl={warc_dir}",
            "--output", str(out), "--workers", str(workers), "--overwrite"]  # fmt: skip

@@ -18,14 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-POLICY = """
+POLICY_TEMPLATE = """
 policy_id: bench-resume
-residency:
-  regions:
-    world:
-      jurisdictions: [GB, DE, FR, SE, FI, ES, NL, IT, DK, "NO", PL, PT, CZ, IS, RU, TR, JP, KR, CN, SA, IN, ID, TH, VN]
-      storage: shards/world
-admission: {default_min_lang_score: 0.65}
+{world}admission: {default_min_lang_score: 0.65}
 extraction: {html_extractor: trafilatura}
 """
 
@@ -46,13 +41,13 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--files", type=int, default=4)
     args = ap.parse_args()
-    from corpus import generate
+    from corpus import WORLD_RESIDENCY, generate
 
     work = Path(tempfile.mkdtemp(prefix="terroir-resume-"))
     warc = work / "warc"
     generate(warc, args.docs, docs_per_file=max(1, args.docs // args.files))
     policy = work / "policy.yaml"
-    policy.write_text(POLICY)
+    policy.write_text(POLICY_TEMPLATE.replace("{world}", WORLD_RESIDENCY))
     full_s, rc = _run(policy, warc, work / "full", 1)
     assert rc == 0, "the uninterrupted run failed"
     crash_s, rc = _run(policy, warc, work / "crashed", 1, fault=f"after_file:{args.files // 2}")

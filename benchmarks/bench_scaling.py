@@ -18,14 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-POLICY = """
+POLICY_TEMPLATE = """
 policy_id: bench-scaling
-residency:
-  regions:
-    world:
-      jurisdictions: [GB, DE, FR, SE, FI, ES, NL, IT, DK, "NO", PL, PT, CZ, IS, RU, TR, JP, KR, CN, SA, IN, ID, TH, VN]
-      storage: shards/world
-admission: {default_min_lang_score: 0.65}
+{world}admission: {default_min_lang_score: 0.65}
 pii: {countries: [DE, SE, FI, ES, IT, GB]}
 dedup:
   exact: true
@@ -52,13 +47,13 @@ sys.exit(proc.returncode)
 
 
 def run_size(n: int, workers: int, work: Path) -> dict:
-    from corpus import generate
+    from corpus import WORLD_RESIDENCY, generate
 
     data = work / f"corpus-{n}"
     if not data.exists():
         generate(data, n)
     policy = work / "policy.yaml"
-    policy.write_text(POLICY)
+    policy.write_text(POLICY_TEMPLATE.replace("{world}", WORLD_RESIDENCY))
     cmd = [sys.executable, "-c", _SAMPLER, sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy),
            "--input", f"crawl={data}", "--output", str(work / f"out-{n}"), "--workers", str(workers),
            "--overwrite"]  # fmt: skip

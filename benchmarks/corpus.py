@@ -25,6 +25,13 @@ UD = REPO.parent / "shared" / "data" / "langid" / "ud_test_sentences.tsv"
 TLD = {"en": "co.uk", "de": "de", "fr": "fr", "sv": "se", "fi": "fi", "es": "es", "nl": "nl", "it": "it",
        "da": "dk", "no": "no", "pl": "pl", "pt": "pt", "cs": "cz", "is": "is", "ru": "ru", "tr": "tr",
        "ja": "jp", "ko": "kr", "zh": "cn", "ar": "sa", "hi": "in", "id": "id", "th": "th", "vi": "vn"}  # fmt: skip
+#: the residency block every benchmark policy uses: one region holding the corpus's ccTLD jurisdictions
+WORLD_RESIDENCY = """residency:
+  regions:
+    world:
+      jurisdictions: [GB, DE, FR, SE, FI, ES, NL, IT, DK, "NO", PL, PT, CZ, IS, RU, TR, JP, KR, CN, SA, IN, ID, TH, VN]
+      storage: shards/world
+"""
 FIRST = ["anna", "lars", "mika", "sofia", "jonas", "elena", "pieter", "giulia", "claire", "tomas", "ines", "omar"]
 LAST = ["lindqvist", "virtanen", "schneider", "moreau", "garcia", "jansen", "rossi", "walsh", "berg", "kowalski"]
 BOILER = ["Subscribe to our newsletter", "Cookie settings", "Privacy policy", "Terms of use", "Contact us",
