@@ -237,6 +237,11 @@ def execute(opts: RunOptions) -> RunResult:
     (out / "progress.log").unlink(missing_ok=True)
     monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()
 
+    # Great Expectations takes ~7 s to import; do it while the workers run the graph, not after
+    import threading
+
+    warm = threading.Thread(target=_prewarm_gate, name="terroir-prewarm", daemon=True)
+    warm.start()
     try:
         p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
         build_pipeline(p, plan)
@@ -262,6 +267,15 @@ def execute(opts: RunOptions) -> RunResult:
     if not opts.keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def _prewarm_gate() -> None:
+    try:
+        import great_expectations  # noqa: F401
+
+        import expectations.gate  # noqa: F401
+    except Exception:  # the gate imports it again and reports any real problem
+        log.debug("pre-import of the gate failed", exc_info=True)
 
 
 def run_fingerprint(policy: Policy, snapshots: dict, opts: RunOptions) -> str:
