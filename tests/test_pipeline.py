@@ -282,6 +282,21 @@ def test_shard_with_an_unredacted_iban_is_quarantined(tmp_path):
     assert "SE45" not in json.dumps(gate_json)  # counts only, never the value
 
 
+def test_iban_shaped_number_with_a_wrong_checksum_is_only_a_warning(tmp_path):
+    dump = tmp_path / "intake"
+    dump.mkdir()
+    text = ("Referensnumret SE45 5000 0000 0583 9825 7467 står på fakturan från hamnkontoret i år. "
+            "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen.")
+    (dump / "r.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    policy = write_policy(tmp_path / "policy.yaml", PII_POLICY + "quality: {enabled: false}\n")
+    res = run_terroir(policy, [f"intake={dump}"], tmp_path / "release")
+    # not an IBAN (mod-97 fails): the PII stage leaves it, the validated gate check passes, the shape check warns
+    assert len(res.manifest["shards"]) == 1 and not res.manifest["quarantined_shards"]
+    gate = json.loads((tmp_path / "release" / "report" / "gate_results.json").read_text())
+    warned = [e for e in gate[0]["expectations"] if not e["success"]]
+    assert [e["severity"] for e in warned if "IBAN" in (e["note"] or "")] == ["warning"]
+
+
 def test_configuration_errors_fail_before_any_work(tmp_path, shared):
     from schemas.policy import PolicyError
 
