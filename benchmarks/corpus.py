@@ -5,7 +5,7 @@ Sentences come from the language-labelled treebank sentences in `../shared/data/
 copied into the repository) and from the demo prose. Page structure imitates news sites: navigation, sidebar,
 article, comments, footer, scripts and styles, so extraction does real work.
 
-    python benchmarks/corpus.py --docs 10000 --out /tmp/bench-corpus
+    python benchmarks/corpus.py --docs 10000 --out bench-corpus
 """
 
 from __future__ import annotations

@@ -12,19 +12,10 @@ from itertools import combinations
 
 import numpy as np
 
-from filters.dedup.minhash import shingle_strings
+from filters.dedup.minhash import _fmix64, shingle_strings
 
 _KEY_DTYPE = np.dtype([("band", ">u2"), ("hash", ">u8")])  # 10 bytes: band index, then the band's 64-bit hash
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _fmix64(k: np.ndarray) -> np.ndarray:
-    k ^= k >> np.uint64(33)
-    k *= np.uint64(0xFF51AFD7ED558CCD)
-    k ^= k >> np.uint64(33)
-    k *= np.uint64(0xC4CEB9FE1A85EC53)
-    k ^= k >> np.uint64(33)
-    return k
 
 
 def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
