@@ -114,6 +114,14 @@ admission:
 pii:
   countries: [SE]
 """
+def _one_record_intake(tmp_path: Path, text: str) -> Path:
+    """A source folder holding one JSONL record with id `r1`."""
+    dump = tmp_path / "intake"
+    dump.mkdir()
+    (dump / "records.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    return dump
+
+
 RAW = {"email": "karin.holm@lanstidningen.se", "iban": "SE45 5000 0000 0583 9825 7466", "card": "4111 1111 1111 1111"}
 
 
@@ -130,9 +138,7 @@ def test_document_with_email_iban_and_card_is_redacted_everywhere(tmp_path, capf
         "Frivilliga från stadsbiblioteket har börjat spela in intervjuer med före detta hamnarbetare. "
         "De berättar om långa vintrar, tung last och vänskap som uppstod under nattskiften i hamnen."
     )
-    dump = tmp_path / "intake"
-    dump.mkdir()
-    (dump / "records.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    dump = _one_record_intake(tmp_path, text)
     policy = write_policy(tmp_path / "policy.yaml", PII_POLICY)
     out = tmp_path / "release"
     res = run_terroir(policy, [f"intake={dump}"], out)
@@ -265,11 +271,9 @@ def test_shard_breaking_the_suite_is_quarantined_and_unlisted(tmp_path, shared):
 
 
 def test_shard_with_an_unredacted_iban_is_quarantined(tmp_path):
-    dump = tmp_path / "intake"
-    dump.mkdir()
     text = ("Gåvor till arkivprojektet kan sättas in på konto SE45 5000 0000 0583 9825 7466 före årets slut. "
             "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen.")
-    (dump / "r.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    dump = _one_record_intake(tmp_path, text)
     # a policy that forgets IBANs in its PII stage: the gate must still stop the shard
     policy = write_policy(tmp_path / "policy.yaml",
                           PII_POLICY + "  entities: [EMAIL_ADDRESS, CREDIT_CARD]\nquality: {enabled: false}\n")
@@ -283,11 +287,9 @@ def test_shard_with_an_unredacted_iban_is_quarantined(tmp_path):
 
 
 def test_iban_shaped_number_with_a_wrong_checksum_is_only_a_warning(tmp_path):
-    dump = tmp_path / "intake"
-    dump.mkdir()
     text = ("Referensnumret SE45 5000 0000 0583 9825 7467 står på fakturan från hamnkontoret i år. "
             "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen.")
-    (dump / "r.jsonl").write_text(json.dumps({"id": "r1", "text": text}, ensure_ascii=False) + "\n")
+    dump = _one_record_intake(tmp_path, text)
     policy = write_policy(tmp_path / "policy.yaml", PII_POLICY + "quality: {enabled: false}\n")
     res = run_terroir(policy, [f"intake={dump}"], tmp_path / "release")
     # not an IBAN (mod-97 fails): the PII stage leaves it, the validated gate check passes, the shape check warns
