@@ -30,6 +30,61 @@ def _run_parser(sub) -> None:
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
 
 
+def _dedup_parser(sub) -> None:
+    d = sub.add_parser("dedup", help="fuzzy-deduplicate Parquet files out of core (a release's shards, dumps)",
+                       description="MinHash-LSH near-duplicate removal over Parquet files with bounded memory: "
+                       "writes removals.parquet, summary.json, and (unless --no-shards) the inputs without the "
+                       "removed rows plus ledger rows. Settings come from the policy's dedup.fuzzy block; flags "
+                       "override them.")  # fmt: skip
+    d.add_argument("--input", action="append", required=True, metavar="PATH", help="Parquet file or folder; repeat")
+    d.add_argument("--output", required=True, metavar="DIR")
+    d.add_argument("--policy", help="policy YAML whose dedup.fuzzy block gives the settings (default: built-in)")
+    for flag, kind, what in (("backend", str, "cpu, gpu or auto"), ("mode", str, "char or word"),
+                             ("width", int, "character window"), ("ngrams", int, "word n-gram"), ("bits", int, "32/64"),
+                             ("bands", int, "LSH bands"), ("rows", int, "rows per band"), ("seed", int, "hash seed"),
+                             ("threshold", float, "Jaccard threshold"),
+                             ("verify", str, "none, estimated or true")):  # fmt: skip
+        d.add_argument(f"--{flag}", type=kind, help=f"{what} (overrides the policy)")
+    d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    d.add_argument("--partitions", type=int, default=0, help="band-hash spill partitions (default: from size)")
+    d.add_argument("--batch-rows", type=int, default=5000, help="rows signed at a time by one worker")
+    d.add_argument("--id-column", default="doc_id")
+    d.add_argument("--text-column", default="text")
+    d.add_argument("--source-column", help="column copied into the ledger's source_id (e.g. source_id)")
+    d.add_argument("--no-shards", action="store_true", help="write the removal list only")
+    d.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    d.add_argument("--progress", action="store_true", help="print progress lines on stderr")
+
+
+def run_dedup_command(args) -> int:
+    import dataclasses
+
+    from pipelines.dedup_corpus import DedupError, dedup_corpus
+    from schemas.policy import FuzzyDedup, PolicyError, load_policy
+
+    try:
+        fuzzy = load_policy(args.policy).fuzzy if args.policy else FuzzyDedup(enabled=True)
+        over = {k: getattr(args, k) for k in ("backend", "mode", "width", "ngrams", "bits", "bands", "rows", "seed",
+                                               "threshold", "verify") if getattr(args, k) is not None}  # fmt: skip
+        fuzzy = dataclasses.replace(fuzzy, **over)
+        say = (lambda m: print(m, file=sys.stderr, flush=True)) if args.progress else None
+        res = dedup_corpus(args.input, args.output, fuzzy, workers=args.workers, partitions=args.partitions,
+                           batch_rows=args.batch_rows, id_column=args.id_column, text_column=args.text_column,
+                           source_column=args.source_column, write_shards=not args.no_shards,
+                           overwrite=args.overwrite, progress=say)  # fmt: skip
+    except (DedupError, PolicyError) as exc:
+        print(f"terroir dedup: {exc}", file=sys.stderr)
+        return 2
+    s = res.summary
+    print(f"documents: {s['documents']:,} in {s['input_files']} file(s); {len(s['skipped_inputs'])} input(s) skipped, "
+          f"{s['documents_unread']:,} rows unreadable")  # fmt: skip
+    print(f"removed:   {s['removed']:,} near duplicates in {s['clusters']:,} clusters "
+          f"({s['candidate_pairs']:,} candidate pairs, {s['verified_edges']:,} verified)")  # fmt: skip
+    print(f"output:    {res.output} (removals.parquet, summary.json"
+          f"{', shards/, ledger/' if not args.no_shards else ''})")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("scheduler", "worker"):
@@ -49,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    _dedup_parser(sub)
     from pipelines.release import add_release_commands, run_release_command
 
     add_release_commands(sub)
@@ -70,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if args.command in ("approve", "verify", "docs"):
         return run_release_command(args)
+    if args.command == "dedup":
+        return run_dedup_command(args)
 
     if args.command in ("scheduler", "worker", "objectstore"):
         from pipelines import cluster

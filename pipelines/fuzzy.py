@@ -9,9 +9,8 @@ from __future__ import annotations
 import apache_beam as beam
 import numpy as np
 
+from filters.dedup.lsh import BIG_BUCKET
 from pipelines.ledger import ledger_row
-
-BIG_BUCKET = 200  # above this many members, a band bucket links every member to its lowest doc_id only
 
 
 class SignBatch(beam.DoFn):

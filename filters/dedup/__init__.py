@@ -1,6 +1,14 @@
 """Fuzzy dedup kernels: MinHash signatures (CPU numpy, or cuDF on a GPU, bit for bit the same) and LSH helpers."""
 
-from filters.dedup.lsh import band_keys, candidate_pairs, connected_components, estimated_jaccard, true_jaccard
+from filters.dedup.lsh import (
+    BIG_BUCKET,
+    band_hashes,
+    band_keys,
+    candidate_pairs,
+    connected_components,
+    estimated_jaccard,
+    true_jaccard,
+)
 from filters.dedup.minhash import (
     MinHasher,
     gpu_available,
@@ -16,7 +24,9 @@ from filters.dedup.minhash import (
 )
 
 __all__ = [
+    "BIG_BUCKET",
     "MinHasher",
+    "band_hashes",
     "band_keys",
     "candidate_pairs",
     "connected_components",

@@ -17,6 +17,10 @@ from filters.dedup.minhash import _fmix64, shingle_strings
 _KEY_DTYPE = np.dtype([("band", ">u2"), ("hash", ">u8")])  # 10 bytes: band index, then the band's 64-bit hash
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
+# a band bucket above this many members links every member to its lowest doc_id only (a star), instead of every pair;
+# shared by the Beam stage and the out-of-core engine so both find the same candidates
+BIG_BUCKET = 200
+
 
 def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """64-bit hash of every band of every signature: array (n, bands) of uint64, equal iff the band's values are
