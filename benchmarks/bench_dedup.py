@@ -22,7 +22,6 @@ import argparse
 import json
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -102,30 +101,51 @@ def perturb(paras: list[list[str]], pool: list[str], rng: random.Random) -> list
     return paras
 
 
-def make_corpus(n_docs: int, seed: int) -> tuple[list[str], list[str], list[int]]:
-    """(doc_ids, texts, family of each document), deterministic for (n_docs, seed)."""
+def iter_corpus(n_docs: int, seed: int):
+    """(doc_id, text, family) for `n_docs` documents, deterministic for (n_docs, seed), generated family by family
+    with ids drawn from a shuffled range (so a family's original is not always its lowest id): constant memory."""
     by_lang = load_sentences()
     langs = sorted(by_lang)
     rng = random.Random(seed)
-    texts: list[str] = []
-    family: list[int] = []
-    fam = 0
-    while len(texts) < n_docs:
+    perm = np.random.default_rng(seed).permutation(n_docs)
+    k = fam = 0
+    while k < n_docs:
         pool = by_lang[rng.choice(langs)]
         base = [[rng.choice(pool) for _ in range(rng.randint(2, 5))] for _ in range(rng.randint(2, 5))]
         if rng.random() < 0.2:
             base.append([rng.choice(BOILERPLATE)])  # unrelated pages carry the same furniture too
         size = 1 if rng.random() < 0.5 else rng.randint(2, 5)
         members = [base] + [perturb(base, pool, rng) for _ in range(size - 1)]
-        for m in members[: n_docs - len(texts)]:
-            texts.append(render(m))
-            family.append(fam)
+        for m in members[: n_docs - k]:
+            yield f"doc{int(perm[k]):07d}", render(m), fam
+            k += 1
         fam += 1
-    order = list(range(n_docs))
-    rng.shuffle(order)  # ids follow the shuffled order, so a family's original is not always its lowest id
-    texts = [texts[i] for i in order]
-    family = [family[i] for i in order]
-    return [f"doc{i:07d}" for i in range(n_docs)], texts, family
+
+
+def make_corpus(n_docs: int, seed: int) -> tuple[list[str], list[str], list[int]]:
+    """(doc_ids, texts, family of each document) in doc_id order, deterministic for (n_docs, seed)."""
+    rows = sorted(iter_corpus(n_docs, seed))
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def write_corpus(path: Path, n_docs: int, seed: int, row_group: int = 10_000) -> None:
+    """The same corpus as Parquet (doc_id, text, family), written a row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("family", pa.int32())])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    with pq.ParquetWriter(tmp, schema) as w:
+        buf: list = []
+        for row in iter_corpus(n_docs, seed):
+            buf.append(row)
+            if len(buf) == row_group:
+                w.write_table(pa.table(list(zip(*buf)), schema=schema))
+                buf = []
+        if buf:
+            w.write_table(pa.table(list(zip(*buf)), schema=schema))
+    tmp.rename(path)
 
 
 # --- dedup pipeline and scoring -------------------------------------------------------------------------------------
@@ -256,29 +276,55 @@ def throughput(texts: list[str], args) -> list[dict]:
     return rows
 
 
-# --- scaling (one child process per size, so each peak RSS is its own) ----------------------------------------------
+# --- scaling: `terroir dedup` end to end on a Parquet corpus, one process tree per size -------------------------------
 
 
-def single(args) -> dict:
-    w0, c0 = time.perf_counter(), time.process_time()
-    _ids, texts, family = make_corpus(args.single, args.seed)
-    gen = time.perf_counter() - w0
+def scale_run(n: int, args, work: Path) -> dict:
+    from bench_scaling import PEAK_RSS_SAMPLER
+
+    corpus = work / f"corpus-{n}-seed{args.seed}.parquet"
+    if not corpus.exists():
+        t = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--write-corpus", str(n), "--to", str(corpus), "--seed",
+                        str(args.seed)], check=True)  # fmt: skip
+        print(f"  (generated {n:,} documents into {corpus.name} in {time.perf_counter() - t:.0f} s, not timed below)")
+    out = work / f"dedup-{n}"
+    cmd = [sys.executable, "-c", PEAK_RSS_SAMPLER, sys.executable, "-m", "pipelines.cli", "dedup", "--input",
+           str(corpus), "--output", str(out), "--overwrite", "--backend", "cpu", "--workers", str(args.workers),
+           "--mode", args.mode, "--width", str(args.width), "--ngrams", str(args.ngrams), "--bits", str(args.bits),
+           "--bands", str(args.bands), "--rows", str(args.rows), "--seed", str(args.seed), "--threshold",
+           str(args.threshold), "--verify", "true"]  # fmt: skip
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode:
+        raise SystemExit(f"terroir dedup failed at {n:,} documents:\n{proc.stderr[-3000:]}")
+    peak = int(next(ln.split()[1] for ln in proc.stdout.splitlines() if ln.startswith("PEAK_RSS")))
+    summary = json.loads((out / "summary.json").read_text())
+    row = {"docs": n, "wall_s": wall, "peak_rss_mb": peak / 2**20, "summary": summary, "corpus": corpus, "out": out}
+    if n <= args.score_max:
+        row["score"] = score_engine(corpus, out, args)
+    return row
+
+
+def score_engine(corpus: Path, out: Path, args) -> dict:
+    """Pair and drop precision/recall of a `terroir dedup` output against the corpus's families (exact Jaccard)."""
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(corpus)
+    ids, texts, family = (t.column(c).to_pylist() for c in ("doc_id", "text", "family"))
+    pos = {d: i for i, d in enumerate(ids)}
     exact = ShingleCache(texts, args.mode, args.width, args.ngrams)
-    w1, c1 = time.perf_counter(), time.process_time()
-    res = dedup(texts, args, exact)
-    wall, cpu = time.perf_counter() - w1, time.process_time() - c1
-    truth = truth_pairs(family, exact, args.threshold)
-    sc = score(res, truth, family, args.threshold)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"docs": len(texts), "chars": sum(len(t) for t in texts), "generate_s": gen, "dedup_wall_s": wall,
-            "dedup_cpu_s": cpu, "seconds": res["seconds"], "peak_rss_mb": peak, "score": sc,
-            "total_cpu_s": time.process_time() - c0}  # fmt: skip
-
-
-def child_args(args, n: int) -> list[str]:
-    return [sys.executable, __file__, "--single", str(n), "--bands", str(args.bands), "--rows", str(args.rows),
-            "--mode", args.mode, "--width", str(args.width), "--ngrams", str(args.ngrams), "--bits", str(args.bits),
-            "--seed", str(args.seed), "--threshold", str(args.threshold)]  # fmt: skip
+    truth = {(min(i, j), max(i, j)) for i, j in truth_pairs(family, exact, args.threshold)}
+    e = pq.read_table(out / "edges.parquet")
+    found = {tuple(sorted((pos[a], pos[b]))) for a, b in zip(e.column(0).to_pylist(), e.column(1).to_pylist())}
+    truth |= {c for c in found if family[c[0]] != family[c[1]]}  # verified exactly: real near-duplicates
+    p, r = prf(found, truth)
+    truth_comp = connected_components((ids[i], ids[j]) for i, j in truth)
+    truth_dropped = {d for d, rep in truth_comp.items() if d != rep}
+    dropped = set(pq.read_table(out / "removals.parquet").column("doc_id").to_pylist())
+    dp, dr = prf(dropped, truth_dropped)
+    return {"precision": p, "recall": r, "drop_precision": dp, "drop_recall": dr, "truth_pairs": len(truth)}
 
 
 # --- report ---------------------------------------------------------------------------------------------------------
@@ -328,16 +374,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threshold", type=float, default=0.8)
-    ap.add_argument("--single", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=2, help="worker processes of `terroir dedup` in --scale runs")
+    ap.add_argument("--score-max", type=int, default=100_000, help="score --scale runs up to this size (exact "
+                    "Jaccard of every within-family pair: minutes at 1M)")  # fmt: skip
+    ap.add_argument("--work", type=Path, default=None, help="folder for --scale corpora and outputs (kept)")
+    ap.add_argument("--write-corpus", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--to", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    if args.single:
-        print(json.dumps(single(args)))
+    if args.write_corpus:
+        write_corpus(args.to, args.write_corpus, args.seed)
         return 0
 
     print(f"Terroir fuzzy dedup benchmark — {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    _ids, texts, family = make_corpus(args.docs, args.seed)
+    ids, texts, family = make_corpus(args.docs, args.seed)
     print(f"corpus: {len(texts):,} documents, {sum(len(t) for t in texts) / len(texts):,.0f} characters on average, "
           f"{len(set(family)):,} families, seed {args.seed}")  # fmt: skip
 
@@ -358,18 +409,32 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = [int(s) for s in args.scale.split(",") if s.strip()]
     if sizes:
-        print("\nScaling: whole dedup (signatures, band keys, candidates, both verifications, components), "
-              "one child process per size")  # fmt: skip
-        print(f"  {'docs':>9}{'wall s':>9}{'CPU s':>9}{'signatures s':>14}{'docs/s':>9}{'peak RSS MB':>13}"
-              f"{'P (est)':>9}{'R (est)':>9}{'P (exact)':>11}{'R (exact)':>11}")  # fmt: skip
+        work = args.work or Path(tempfile.mkdtemp(prefix="terroir-dedup-bench-"))
+        print(f"\nScaling: `terroir dedup` end to end (read Parquet, signatures, spilled band buckets, exact "
+              f"verification, components, deduplicated shards and ledger written), {args.workers} workers, peak RSS "
+              f"of the whole process tree; corpora and outputs in {work}")  # fmt: skip
+        rows = []
         for n in sizes:
-            out = subprocess.run(child_args(args, n), capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            e, t = r["score"]["estimated"], r["score"]["true"]
-            print(f"  {r['docs']:>9,}{r['dedup_wall_s']:>9.1f}{r['dedup_cpu_s']:>9.1f}"
-                  f"{r['seconds']['signatures']:>14.1f}{r['docs'] / r['dedup_wall_s']:>9,.0f}"
-                  f"{r['peak_rss_mb']:>13,.0f}"
-                  f"{e['precision']:>9.4f}{e['recall']:>9.4f}{t['precision']:>11.4f}{t['recall']:>11.4f}")  # fmt: skip
+            rows.append(scale_run(n, args, work))
+        print(f"  {'docs':>10}{'wall s':>9}{'ms/doc':>8}{'peak RSS MB':>13}{'sign':>7}{'buckets':>8}{'verify':>8}"
+              f"{'write':>7}{'candidates':>12}{'removed':>9}{'P':>8}{'R':>8}{'drop P':>8}{'drop R':>8}")  # fmt: skip
+        for r in rows:
+            s, sec = r["summary"], r["summary"]["seconds"]
+            sc = r.get("score")
+            q = (f"{sc['precision']:>8.4f}{sc['recall']:>8.4f}{sc['drop_precision']:>8.4f}{sc['drop_recall']:>8.4f}"
+                 if sc else f"{'-':>8}{'-':>8}{'-':>8}{'-':>8}")  # fmt: skip
+            print(f"  {r['docs']:>10,}{r['wall_s']:>9.1f}{r['wall_s'] / r['docs'] * 1000:>8.2f}{r['peak_rss_mb']:>13,.0f}"
+                  f"{sec['sign']:>7.0f}{sec['buckets']:>8.1f}{sec['verify']:>8.0f}{sec['write']:>7.0f}"
+                  f"{s['candidate_pairs']:>12,}{s['removed']:>9,}{q}")  # fmt: skip
+        same = next((r for r in rows if r["docs"] == args.docs), None)
+        if same is not None:
+            import pyarrow.parquet as pq
+
+            ref = {d for d, rep in res["components"]["true"].items() if d != rep}
+            got = set(pq.read_table(same["out"] / "removals.parquet").column("doc_id").to_pylist())
+            verdict = "the same" if {ids[i] for i in ref} == got else "DIFFERENT"
+            print(f"  at {args.docs:,} documents `terroir dedup` removes {verdict} documents as the in-memory "
+                  f"reference above ({len(got):,})")  # fmt: skip
     return 0
 
 

@@ -29,7 +29,7 @@ output: {shards_per_region: 4}
 """
 
 # peak RSS of the whole process tree, sampled (the runner's workers are children of the driver)
-_SAMPLER = """
+PEAK_RSS_SAMPLER = """
 import os, subprocess, sys, threading, time, psutil
 proc = subprocess.Popen(sys.argv[1:])
 peak = 0
@@ -54,7 +54,7 @@ def run_size(n: int, workers: int, work: Path) -> dict:
         generate(data, n)
     policy = work / "policy.yaml"
     policy.write_text(POLICY_TEMPLATE.replace("{world}", WORLD_RESIDENCY))
-    cmd = [sys.executable, "-c", _SAMPLER, sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy),
+    cmd = [sys.executable, "-c", PEAK_RSS_SAMPLER, sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy),
            "--input", f"crawl={data}", "--output", str(work / f"out-{n}"), "--workers", str(workers),
            "--overwrite"]  # fmt: skip
     t0 = time.perf_counter()

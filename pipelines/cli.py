@@ -33,7 +33,7 @@ def _run_parser(sub) -> None:
 def _dedup_parser(sub) -> None:
     d = sub.add_parser("dedup", help="fuzzy-deduplicate Parquet files out of core (a release's shards, dumps)",
                        description="MinHash-LSH near-duplicate removal over Parquet files with bounded memory: "
-                       "writes removals.parquet, summary.json, and (unless --no-shards) the inputs without the "
+                       "writes removals.parquet, edges.parquet, summary.json, and (unless --no-shards) the inputs without the "
                        "removed rows plus ledger rows. Settings come from the policy's dedup.fuzzy block; flags "
                        "override them.")  # fmt: skip
     d.add_argument("--input", action="append", required=True, metavar="PATH", help="Parquet file or folder; repeat")
@@ -80,7 +80,7 @@ def run_dedup_command(args) -> int:
           f"{s['documents_unread']:,} rows unreadable")  # fmt: skip
     print(f"removed:   {s['removed']:,} near duplicates in {s['clusters']:,} clusters "
           f"({s['candidate_pairs']:,} candidate pairs, {s['verified_edges']:,} verified)")  # fmt: skip
-    print(f"output:    {res.output} (removals.parquet, summary.json"
+    print(f"output:    {res.output} (removals.parquet, edges.parquet, summary.json"
           f"{', shards/, ledger/' if not args.no_shards else ''})")  # fmt: skip
     return 0
 

@@ -274,7 +274,7 @@ class _TextStore:
 def _verify(args) -> dict:
     """A chunk of candidate pairs (whole components of the candidate graph) → their Jaccard similarity: exact on the texts, or estimated on the
     signatures, as float64 in the chunk's order."""
-    chunk, fuzzy, work = args
+    chunk, comp, fuzzy, work = args
     t0 = time.perf_counter()
     order = np.load(work / "order.npy", mmap_mode="r")
     bases = np.load(work / "bases.npy")
@@ -311,14 +311,16 @@ def _verify(args) -> dict:
     def shingles_of(ix: int) -> set:
         s = cache.get(ix)
         if s is None:
-            if len(cache) > 4096:  # pairs arrive component by component: old entries are not needed again
-                cache.clear()
             s = cache[ix] = shingle_strings(store.get(ix), fuzzy.mode, fuzzy.width, fuzzy.ngrams)
         return s
 
     sims = np.empty(len(chunk), dtype=np.float64)
+    current = -1
     try:
-        for k, (x, y) in enumerate(zip(ia.tolist(), ib.tolist())):
+        for k, (x, y, c) in enumerate(zip(ia.tolist(), ib.tolist(), comp.tolist())):
+            if c != current:  # pairs arrive component by component: a finished component's shingles are not needed
+                cache.clear()
+                current = c
             sa, sb = shingles_of(x), shingles_of(y)
             if not sa and not sb:
                 sims[k] = 1.0  # as true_jaccard: two texts without shingles are identical
@@ -439,7 +441,8 @@ def dedup_corpus(
     progress=None,
 ) -> DedupResult:
     """Deduplicate the Parquet `inputs` under the `fuzzy` settings (a `schemas.policy.FuzzyDedup`) into `output`:
-    `removals.parquet` (doc_id, kept_doc_id, similarity, cluster_size), `summary.json`, and unless `write_shards` is
+    `removals.parquet` (doc_id, kept_doc_id, similarity, cluster_size), `edges.parquet` (the verified pairs:
+    doc_id_a < doc_id_b, similarity), `summary.json`, and unless `write_shards` is
     false, `shards/` (every input without its removed rows, same schema) and `ledger/`."""
     out = Path(output)
     _check_settings(fuzzy)
@@ -530,13 +533,14 @@ def dedup_corpus(
         by = np.lexsort((cand, comp))
         cand, comp = cand[by], comp[by]
         del by
-        n_chunks = max(1, min(len(cand) // 20_000 + 1, 64 * workers))
+        n_chunks = max(1, min(len(cand), 64 * workers, max(4 * workers, len(cand) // 20_000 + 1)))
         cuts = np.flatnonzero(np.diff(comp)) + 1  # first pair of each component after the first
         want = np.linspace(0, len(cand), n_chunks + 1)[1:-1]
         inner = np.unique(cuts[np.minimum(np.searchsorted(cuts, want), len(cuts) - 1)]) if len(cuts) else []
         bounds = [0, *[int(x) for x in inner], len(cand)]
         n_chunks = len(bounds) - 1
-        chunks = [(cand[bounds[i] : bounds[i + 1]], fuzzy, work) for i in range(n_chunks)]
+        chunks = [(cand[bounds[i] : bounds[i + 1]], comp[bounds[i] : bounds[i + 1]], fuzzy, work)
+                  for i in range(n_chunks)]  # fmt: skip
         del comp
         done = {}
         # imap_unordered loses the order: tag each chunk with its position
@@ -570,6 +574,11 @@ def dedup_corpus(
         "cluster_size": pa.array(size[removed_ranks], pa.int32()),
     })  # fmt: skip
     pq.write_table(removals, out / "removals.parquet")
+    pq.write_table(pa.table({
+        "doc_id_a": ids_sorted.take(pa.array(ea)),
+        "doc_id_b": ids_sorted.take(pa.array(eb)),
+        "similarity": pa.array(esims, pa.float32()),
+    }), out / "edges.parquet")  # fmt: skip
     seconds["components"] = time.perf_counter() - t
     say(f"dedup: {len(edges):,} verified edges, {n_clusters:,} clusters, {len(removed_ranks):,} documents removed")
 
