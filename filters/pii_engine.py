@@ -53,6 +53,8 @@ ANCHORS = ("digit", "@", ":", ".", "upper")
 _DIGIT_RUNS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
 _ANCHOR_LITERAL = {"@": ord("@"), ":": ord(":"), ".": ord(".")}
+# Every `regex` scan here passes concurrent=False: by default `regex` releases the GIL while it matches, and in a
+# runner's worker (gRPC and progress threads alive) taking it back costs more than the scan (docs/benchmarks.md).
 _ANCHOR_RUNS = {"digit": regex.compile(r"\d+"), "upper": regex.compile(r"[A-Z]+")}
 _WS = regex.compile(r"\s")
 _WS_BEFORE = regex.compile(r"\s", flags=regex.REVERSE)
@@ -521,7 +523,7 @@ class DocumentIndex:
         if found is None:
             pattern = _ANCHOR_RUNS.get(anchor)
             if pattern is not None:
-                found = [m.span() for m in pattern.finditer(self.text)]
+                found = [m.span() for m in pattern.finditer(self.text, concurrent=False)]
             else:
                 found, find = [], self.text.find
                 i = find(anchor)
@@ -608,8 +610,8 @@ class DocumentIndex:
                 if pieces and lo < pieces[-1][1]:
                     pieces[-1][2] += hi - lo
                     continue
-                before = before_re.search(text, 0, lo)
-                after = after_re.search(text, hi)
+                before = before_re.search(text, 0, lo, concurrent=False)
+                after = after_re.search(text, hi, concurrent=False)
                 pieces.append([before.end() if before else 0, after.start() if after else n, hi - lo])
             found = self._pieces[key] = (max((p[2] for p in pieces), default=0), [tuple(p) for p in pieces])
         return found
@@ -630,7 +632,7 @@ class DocumentIndex:
                         found.append((cursor, cursor + len(word)))
                     else:
                         found.extend(
-                            w.span() for w in WORD_RUN.finditer(text, cursor, cursor + len(word))
+                            w.span() for w in WORD_RUN.finditer(text, cursor, cursor + len(word), concurrent=False)
                             if w.end() - w.start() >= min_len
                         )  # fmt: skip
                     cursor += len(word)
@@ -667,7 +669,9 @@ class DocumentIndex:
         """Every position where `trigger` matches, overlapping ones included."""
         found = self._starts.get(trigger)
         if found is None:
-            found = self._starts[trigger] = [m.start() for m in trigger.finditer(self.text, overlapped=True)]
+            found = self._starts[trigger] = [
+                m.start() for m in trigger.finditer(self.text, overlapped=True, concurrent=False)
+            ]
         return found
 
     def spans(self, plan: PatternPlan) -> list[tuple[int, int]]:
@@ -726,7 +730,7 @@ class DocumentIndex:
             return []
         text = self.text
         if spans is _WHOLE:
-            return list(plan.compiled.finditer(text))
+            return list(plan.compiled.finditer(text, concurrent=False))
         n = len(text)
         found = []
         finditer = plan.compiled.finditer
@@ -735,10 +739,10 @@ class DocumentIndex:
             # scanning up to hi + look gives the whole-text matches. One exception: an attempt that fails in the
             # whole text but succeeds because it saw the scan's end; such a match ends after hi, and then the
             # span is scanned again with room for the widest match.
-            got = list(finditer(text, lo, min(n, hi + plan.look)))
+            got = list(finditer(text, lo, min(n, hi + plan.look), concurrent=False))
             if got and got[-1].end() > hi:
                 limit = min(n, hi + plan.width + plan.look) if plan.mode in ("windows", "prefix") else n
-                got = [m for m in finditer(text, lo, limit) if m.start() < hi]
+                got = [m for m in finditer(text, lo, limit, concurrent=False) if m.start() < hi]
             found.extend(got)
         return found
 
@@ -948,7 +952,7 @@ class PrecedingWordsContextEnhancer(ContextAwareEnhancer):
         """The lower-cased text of the words before `start`, at most `context_prefix_count` words."""
         lo = max(0, start - self.max_chars)
         cut = lo
-        for i, m in enumerate(self._WORD.finditer(text, lo, start)):
+        for i, m in enumerate(self._WORD.finditer(text, lo, start, concurrent=False)):
             cut = m.start()
             if i + 1 >= self.context_prefix_count:
                 break

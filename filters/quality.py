@@ -34,7 +34,7 @@ def fast_tokenizer_class():
         spaCy tokenizers for space-delimited scripts, at a fraction of the cost."""
 
         def word_tokenize(self, text: str) -> list[str]:
-            return _WORD.findall(text)
+            return _WORD.findall(text, concurrent=False)  # keep the GIL: see filters/pii_engine.py
 
         def sent_tokenize(self, text: str) -> list[str]:
             return [s for s in _SENT_END.split(text) if s]
