@@ -51,8 +51,18 @@ def only_docs(item):
 
 
 def only_ledger(item):
+    """Ledger payloads: one row, or the list of one document's rows from the per-document stages."""
     if item[0] == "ledger":
         yield item[1]
+
+
+def key_ledger(payload, n: int):
+    """(ledger bucket, rows): a document's rows travel as one element (Beam's cost is per element, not per byte)."""
+    rows = payload if isinstance(payload, list) else [payload]
+    by_bucket: dict[int, list] = {}
+    for r in rows:
+        by_bucket.setdefault(bucket_of(r["doc_id"], n), []).append(r)
+    yield from by_bucket.items()
 
 
 class ProcessInput(beam.DoFn):
@@ -71,7 +81,17 @@ class ProcessInput(beam.DoFn):
     def _items(self, spec: InputFile):
         for kind, item in read_file(spec):
             if kind == "doc":
-                yield from self._stages.process(item)
+                rows = []
+                for out in self._stages.process(item):
+                    if out[0] == "ledger":
+                        rows.append(out[1])
+                    else:
+                        if rows:
+                            yield "ledger", rows
+                            rows = []
+                        yield out
+                if rows:
+                    yield "ledger", rows
             else:
                 yield kind, item
 
@@ -225,9 +245,10 @@ class WriteLedger(beam.DoFn):
 
         from schemas import LEDGER_SCHEMA
 
-        bucket, rows = kv
+        bucket, batches = kv
         rows = sorted(
-            rows, key=lambda r: (r["doc_id"], STAGE_ORDER.get(r["stage"], 99), r["decision"], r["reason"])
+            (r for batch in batches for r in batch),
+            key=lambda r: (r["doc_id"], STAGE_ORDER.get(r["stage"], 99), r["decision"], r["reason"]),
         )
         table = pa.Table.from_pylist(rows, schema=LEDGER_SCHEMA)
         rel = f"part-{bucket:05d}-of-{self.n:05d}.parquet"
@@ -273,7 +294,7 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
     written_ledger = (
         ledgers
         | "AllLedgerRows" >> beam.Flatten()
-        | "KeyLedgerRows" >> beam.Map(lambda r, n=n: (bucket_of(r["doc_id"], n), r))
+        | "KeyLedgerRows" >> beam.FlatMap(key_ledger, n)
         | "GroupLedger" >> beam.GroupByKey()
         | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, n))
     )
