@@ -58,8 +58,11 @@ def run_size(n: int, workers: int, work: Path) -> dict:
            "--input", f"crawl={data}", "--output", str(work / f"out-{n}"), "--workers", str(workers),
            "--overwrite"]  # fmt: skip
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
+    proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    if proc.returncode:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-25:])
+        sys.exit(f"terroir run at {n:,} documents failed (exit {proc.returncode}) after {wall:.0f} s; its stderr ends:\n{tail}")
     peak = int(next(ln.split()[1] for ln in proc.stdout.splitlines() if ln.startswith("PEAK_RSS")))
     return {"docs": n, "wall_s": wall, "ms_per_doc": wall / n * 1000, "peak_rss_mb": peak / 2**20}
 

@@ -1,7 +1,8 @@
 """Fuzzy dedup in the Beam graph: MinHash signatures in batches, LSH band keys grouped with GroupByKey, candidate
 pairs verified (estimated or true Jaccard), connected components over the verified edges only, and removal of every
 member but the lowest `doc_id` of each component. Uses only ParDo, GroupByKey and Flatten, so it runs on every
-runner; no worker ever holds more than one signature batch, one band bucket, or (in the components step) the edges.
+runner; no worker ever holds more than one signature batch, one partition of band entries (band hashes split by
+value into as many partitions as signature batches), or (in the components step) the edges.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from pipelines.ledger import ledger_row
 
 
 class SignBatch(beam.DoFn):
-    """(batch, [(doc_id, text)]) → (band key, (doc_id, signature bytes)) for each band."""
+    """(batch, [(doc_id, text)]) → (partition, band entries): every document's band hashes, split by hash into
+    `partitions` groups, one element per group (Beam's cost is per element: 20 elements per document would cost more
+    than the hashing). An entry is (band, 64-bit band hash, doc_id, signature bytes or b"")."""
 
-    def __init__(self, fuzzy) -> None:
+    def __init__(self, fuzzy, partitions: int) -> None:
         self.fuzzy = fuzzy
+        self.partitions = max(1, partitions)
 
     def setup(self):
         from filters.dedup import MinHasher
@@ -25,28 +29,56 @@ class SignBatch(beam.DoFn):
         self._hasher = MinHasher.from_settings(self.fuzzy)
 
     def process(self, kv):
-        from filters.dedup import band_keys
+        from filters.dedup.lsh import band_hashes
 
         _, items = kv
         items = sorted(items)
+        if not items:
+            return
+        fz = self.fuzzy
         sigs = self._hasher.signatures([t for _, t in items])
-        keys = band_keys(sigs, self.fuzzy.bands, self.fuzzy.rows)
-        # signatures travel with band keys only when buckets verify by estimate; otherwise the id is enough
-        carry = self.fuzzy.verify == "estimated"
-        for (doc_id, _), sig, doc_keys in zip(items, sigs, keys):
-            blob = sig.tobytes() if carry else b""
-            for k in doc_keys:
-                yield k, (doc_id, blob)
+        hv = band_hashes(sigs, fz.bands, fz.rows).ravel()  # document-major: entry i * bands + b
+        doc = np.repeat(np.arange(len(items)), fz.bands)
+        band = np.tile(np.arange(fz.bands, dtype=np.uint16), len(items))
+        part = hv % np.uint64(self.partitions)
+        order = np.argsort(part, kind="stable")
+        cuts = np.flatnonzero(np.diff(part[order])) + 1
+        # signatures travel with band entries only when buckets verify by estimate; otherwise the id is enough
+        carry = fz.verify == "estimated"
+        for sel in np.split(order, cuts):
+            ids = [items[i][0] for i in doc[sel]]
+            blobs = [sigs[i].tobytes() for i in doc[sel]] if carry else None
+            yield int(part[sel[0]]), (band[sel].tobytes(), hv[sel].tobytes(), ids, blobs)
 
 
-class BucketEdges(beam.DoFn):
-    """One band bucket → candidate edges (lower doc_id, higher doc_id, estimated Jaccard)."""
+class BucketPartition(beam.DoFn):
+    """One partition of band entries → its band buckets (equal band and hash) → candidate edges (lower doc_id,
+    higher doc_id, estimated Jaccard). A worker holds one partition: 1/partitions of all band entries."""
 
     def __init__(self, fuzzy) -> None:
         self.fuzzy = fuzzy
 
     def process(self, kv):
-        _, members = kv
+        _, chunks = kv
+        bands, hashes, ids, blobs = [], [], [], []
+        for b, h, i, bl in chunks:
+            bands.append(np.frombuffer(b, dtype=np.uint16))
+            hashes.append(np.frombuffer(h, dtype=np.uint64))
+            ids.extend(i)
+            blobs.extend(bl if bl is not None else [b""] * len(i))
+        if not ids:
+            return
+        band, hv = np.concatenate(bands), np.concatenate(hashes)
+        order = np.lexsort((hv, band))
+        b_s, h_s = band[order], hv[order]
+        cuts = np.flatnonzero((b_s[1:] != b_s[:-1]) | (h_s[1:] != h_s[:-1])) + 1
+        starts, ends = np.r_[0, cuts], np.r_[cuts, len(order)]
+        for k in np.flatnonzero(ends - starts >= 2):
+            members = [(ids[j], blobs[j]) for j in order[starts[k] : ends[k]]]
+            yield from self.bucket_edges(members)
+
+    def bucket_edges(self, members):
+        """One band bucket [(doc_id, signature bytes)] → its candidate edges."""
         uniq = dict(sorted(members))
         if len(uniq) < 2:
             return
@@ -62,7 +94,7 @@ class BucketEdges(beam.DoFn):
             return
         dtype = np.uint32 if self.fuzzy.bits == 32 else np.uint64
         sigs = np.stack([np.frombuffer(uniq[i], dtype=dtype) for i in ids])
-        floor = self.fuzzy.threshold if self.fuzzy.verify == "estimated" else 0.0
+        floor = self.fuzzy.threshold
         if len(ids) > BIG_BUCKET:
             est = np.mean(sigs[1:] == sigs[0], axis=1)
             for j, e in enumerate(est, start=1):
@@ -185,12 +217,12 @@ class FuzzyDedup(beam.PTransform):
             docs
             | "ToSignatureBatches" >> beam.Map(lambda d, n=n: (bucket_of(d.doc_id, n), (d.doc_id, d.text)))
             | "GroupSignatureBatches" >> beam.GroupByKey()
-            | "SignAndBand" >> beam.ParDo(SignBatch(fz))
+            | "SignAndBand" >> beam.ParDo(SignBatch(fz, n))
         )
         candidates = (
             band_items
-            | "GroupBandBuckets" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.ParDo(BucketEdges(fz))
+            | "GroupBandPartitions" >> beam.GroupByKey()
+            | "BucketEdges" >> beam.ParDo(BucketPartition(fz))
             | "GroupSameEdge" >> beam.GroupByKey()
             | "OneEdgeEach" >> beam.FlatMap(first_estimate)
         )
