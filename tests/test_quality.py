@@ -1,13 +1,14 @@
-"""Quality heuristics: the fast repetition filter decides exactly as datatrove's, and the fast tokenizer path runs."""
+"""Quality heuristics: the fast Gopher repetition and quality filters decide exactly as datatrove's, and the fast
+tokenizer path runs."""
 
 from __future__ import annotations
 
 import random
 
 from datatrove.data import Document as DtDocument
-from datatrove.pipeline.filters import GopherRepetitionFilter
+from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
 
-from filters.quality import QualityFilter, fast_repetition_class, fast_tokenizer_class
+from filters.quality import QualityFilter, fast_gopher_quality_class, fast_repetition_class, fast_tokenizer_class
 from pipelines.demo_text import SENTENCES
 
 
@@ -35,6 +36,41 @@ def test_fast_repetition_filter_matches_datatrove():
         assert a == b, text[:80]
         decisions.append(a is True)
     assert 20 < sum(decisions) < len(decisions) - 20  # both outcomes occur
+
+
+def _quality_edge_texts() -> list[str]:
+    words = ["the", "harbour", "is", "open", "and", "the", "boats", "of", "the", "town", "are", "in", "it", "today"]
+    return [
+        " ".join(words * 5),  # passes
+        "#tag " * 60 + " ".join(words * 4),  # hashes
+        " ".join(words * 4) + " ..." * 30,  # ellipses
+        "\n".join("- " + " ".join(words) for _ in range(12)),  # bullet lines
+        "\n".join(" ".join(words) + " …" for _ in range(12)),  # lines ending in an ellipsis
+        " ".join(["12345", "67", "-", "!!"] * 30),  # few words with letters
+        " ".join(["supercalifragilistic"] * 80),  # long words
+        " ".join(["a", "b", "c"] * 40),  # short words
+        " ".join(words * 200),  # long document
+        "! ? ... -- " * 40,  # punctuation only
+        "harbour boats town open today " * 12,  # no English stop word
+    ]
+
+
+def test_fast_gopher_quality_filter_matches_datatrove():
+    tok = fast_tokenizer_class()("xx")
+    fast_cls = fast_gopher_quality_class()
+    texts = _texts() + _quality_edge_texts()
+    reasons = set()
+    for kwargs in ({}, {"min_stop_words": 2}, {"max_doc_words": 500, "min_doc_words": 10}):
+        fast, slow = fast_cls(language=tok, **kwargs), GopherQualityFilter(language=tok, **kwargs)
+        for text in texts:
+            doc = DtDocument(text=text, id="t")
+            a, b = fast.filter(doc), slow.filter(doc)
+            assert a == b, (kwargs, text[:80])
+            reasons.add(a if a is True else a[1])
+    # the rules exercised: passing, and every rejection the edge texts were written for
+    assert {True, "gopher_short_doc", "gopher_long_doc", "gopher_too_many_hashes", "gopher_too_many_ellipsis",
+            "gopher_too_many_bullets", "gopher_too_many_end_ellipsis", "gopher_below_alpha_threshold",
+            "gopher_above_avg_threshold", "gopher_below_avg_threshold", "gopher_enough_stop_words"} <= reasons  # fmt: skip
 
 
 def test_quality_reasons_name_the_filter():
