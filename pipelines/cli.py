@@ -28,6 +28,8 @@ def _run_parser(sub) -> None:
     r.add_argument("--keep-work", action="store_true", help="keep per-input checkpoints after a successful run")
     r.add_argument("--progress", action="store_true", help="print progress lines on stderr (always in DIR/progress.log)")
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
+    r.add_argument("--dedup-backend", choices=("cpu", "gpu", "auto"),
+                   help="MinHash backend of fuzzy dedup, overriding the policy's dedup.fuzzy.backend (same results)")
 
 
 def _dedup_parser(sub) -> None:
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
             lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots, resume=not args.no_resume,
             keep_work=args.keep_work, progress=args.progress, job_endpoint=args.job_endpoint,
+            dedup_backend=args.dedup_backend,
         )  # fmt: skip
         try:
             res = execute(opts)

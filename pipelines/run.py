@@ -4,6 +4,7 @@ shard, publish or quarantine, report, and finally write `release.json`, whose pr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ class RunOptions:
     progress: bool = False  # echo progress lines on stderr (they always go to DIR/progress.log)
     job_endpoint: str | None = None  # Beam job server for flink and spark
     extra_beam_args: list[str] = field(default_factory=list)
+    dedup_backend: str | None = None  # cpu, gpu or auto: overrides the policy's dedup.fuzzy.backend
 
 
 @dataclass
@@ -131,6 +133,21 @@ def preflight(opts: RunOptions) -> Preflight:
     from pipelines import storage as st
 
     policy = load_policy(opts.policy_path)
+    if opts.dedup_backend is not None:
+        if opts.dedup_backend not in ("cpu", "gpu", "auto"):
+            raise ConfigError(f"--dedup-backend {opts.dedup_backend}: choose cpu, gpu or auto")
+        policy = dataclasses.replace(policy, fuzzy=dataclasses.replace(policy.fuzzy, backend=opts.dedup_backend))
+    if policy.fuzzy.enabled and opts.runner == "local":
+        # the local runner's workers are this machine: a backend that cannot run here fails now, not in a worker
+        # (on a cluster the workers may have the GPU the driver lacks)
+        from filters.dedup import MinHasher
+
+        try:
+            MinHasher.from_settings(policy.fuzzy)
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(
+                f"policy {policy.path}: dedup.fuzzy: {exc}; choose backend cpu or auto (policy or --dedup-backend)"
+            ) from None
     if opts.runner not in RUNNERS:
         raise ConfigError(f"--runner {opts.runner}: choose one of {', '.join(RUNNERS)}")
     if opts.runner == "dask" and not opts.dask_address:

@@ -70,3 +70,34 @@ def test_removal_set_is_independent_of_workers_and_order(tmp_path, mode):
     assert len(removed_a) >= 14
     for doc_id, keeper in removed_a:
         assert keeper < doc_id and keeper in kept_a  # the lowest doc_id of the cluster is kept
+
+
+def test_dedup_backend_flag_overrides_the_policy_and_fails_before_work_where_it_cannot_run(tmp_path, capsys):
+    from filters.dedup import gpu_available
+    from pipelines.cli import main
+    from pipelines.run import RunOptions, preflight
+
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "in.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in _records()[:20]) + "\n")
+    policy = write_policy(tmp_path / "p.yaml", """
+policy_id: backend-flag
+residency:
+  regions:
+    eu: {jurisdictions: [DE, SE, FR], storage: shards/eu}
+sources:
+  dump: {jurisdiction: DE, license: CC0-1.0, id_field: id}
+dedup:
+  fuzzy: {enabled: true, backend: auto}
+""")
+    pre = preflight(RunOptions(policy_path=str(policy), inputs=[f"dump={folder}"], output_dir=str(tmp_path / "o"),
+                               dedup_backend="cpu"))  # fmt: skip
+    assert pre.policy.fuzzy.backend == "cpu"
+    if gpu_available():
+        pytest.skip("a GPU backend can run here: nothing to refuse")
+    out = tmp_path / "o-gpu"
+    rc = main(["run", "--policy", str(policy), "--input", f"dump={folder}", "--output", str(out), "--dedup-backend", "gpu"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "dedup.fuzzy" in err and "backend 'gpu'" in err and "--dedup-backend" in err
+    assert not out.exists()  # refused before any work: no release folder
