@@ -26,6 +26,7 @@ _SPACE = re.compile(r"\s")
 _SENT_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
+@lru_cache(maxsize=1)
 def fast_tokenizer_class():
     from datatrove.utils.word_tokenizers import WordTokenizer
 
@@ -50,6 +51,7 @@ def fast_tokenizer_class():
     return FastWordTokenizer
 
 
+@lru_cache(maxsize=1)
 def fast_repetition_class():
     """datatrove's Gopher repetition rules, same decisions and reasons, with n-grams taken as slices of one joined
     string instead of building a list and joining it for every position (the filter's hot spot).

@@ -419,10 +419,9 @@ def _check_settings(fuzzy) -> None:
         raise DedupError("dedup.fuzzy.bands and rows must be at least 1")
     from filters.dedup import MinHasher
 
-    try:
-        MinHasher.from_settings(fuzzy)
-    except (ValueError, RuntimeError) as exc:
-        raise DedupError(f"dedup.fuzzy: {exc}") from exc
+    problem = MinHasher.settings_problem(fuzzy)
+    if problem:
+        raise DedupError(f"dedup.fuzzy: {problem}")
 
 
 def dedup_corpus(

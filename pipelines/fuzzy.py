@@ -32,9 +32,7 @@ class SignBatch(beam.DoFn):
         from filters.dedup.lsh import band_hashes
 
         _, items = kv
-        items = sorted(items)
-        if not items:
-            return
+        items = sorted(items)  # a GroupByKey group: never empty
         fz = self.fuzzy
         sigs = self._hasher.signatures([t for _, t in items])
         hv = band_hashes(sigs, fz.bands, fz.rows).ravel()  # document-major: entry i * bands + b

@@ -142,12 +142,11 @@ def preflight(opts: RunOptions) -> Preflight:
         # (on a cluster the workers may have the GPU the driver lacks)
         from filters.dedup import MinHasher
 
-        try:
-            MinHasher.from_settings(policy.fuzzy)
-        except (ValueError, RuntimeError) as exc:
+        problem = MinHasher.settings_problem(policy.fuzzy)
+        if problem:
             raise ConfigError(
-                f"policy {policy.path}: dedup.fuzzy: {exc}; choose backend cpu or auto (policy or --dedup-backend)"
-            ) from None
+                f"policy {policy.path}: dedup.fuzzy: {problem}; choose backend cpu or auto (policy or --dedup-backend)"
+            )
     if opts.runner not in RUNNERS:
         raise ConfigError(f"--runner {opts.runner}: choose one of {', '.join(RUNNERS)}")
     if opts.runner == "dask" and not opts.dask_address:

@@ -549,6 +549,16 @@ class MinHasher:
         kw.update(overrides)
         return cls(kw.pop("num_perm"), **kw)
 
+    @classmethod
+    def settings_problem(cls, settings) -> str | None:
+        """Why a hasher cannot be built from these settings on this machine (invalid value, or a `gpu` backend
+        without cuDF or a device), or None: the one check behind `terroir run`'s preflight and `terroir dedup`."""
+        try:
+            cls.from_settings(settings)
+        except (ValueError, RuntimeError) as exc:
+            return str(exc)
+        return None
+
     @property
     def dtype(self) -> type:
         return np.uint32 if self.bits == 32 else np.uint64
