@@ -38,6 +38,15 @@ def load(path: str) -> Iterator[tuple[str, object]]:
             yield kind, pickle.loads(payload)
 
 
+def load_docs(path: str) -> list:
+    """The documents of a checkpoint, in order: a document's position in this list is its position in its file."""
+    import pyarrow.compute as pc
+
+    table = pq.read_table(path)
+    payloads = table.filter(pc.equal(table.column("kind"), "doc")).column("payload").to_pylist()
+    return [pickle.loads(p) for p in payloads]
+
+
 class CheckpointWriter:
     """Streams items into `<final>.tmp-<pid>`; `commit()` renames it to its final name."""
 

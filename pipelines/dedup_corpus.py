@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from filters.dedup.lsh import BIG_BUCKET, band_hashes
+from filters.dedup.lsh import band_hashes, bucket_pairs, components_by_rank
 from schemas.corpus import LEDGER_SCHEMA
 
 log = logging.getLogger("terroir.dedup")
@@ -222,26 +222,8 @@ def _bucket(args) -> dict:
         return {"partition": p, "pairs": 0, "seconds": time.perf_counter() - t0}
     rec = np.concatenate([np.load(f) for f in files])
     rank = np.load(work / "rank.npy", mmap_mode="r")
-    r = np.asarray(rank[rec["idx"]], dtype=np.uint64)
-    order = np.lexsort((r, rec["hash"], rec["band"]))
-    band, h, r = rec["band"][order], rec["hash"][order], r[order]
-    del rec, order
-    n = len(r)
-    new = np.ones(n, dtype=bool)
-    new[1:] = (band[1:] != band[:-1]) | (h[1:] != h[:-1])
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.append(starts, n))
-    pieces = []
-    two = starts[sizes == 2]
-    pieces.append((r[two] << np.uint64(32)) | r[two + 1])  # buckets of two: most of them, vectorized
-    for s, k in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
-        m = r[s : s + k]  # ranks in ascending order: m[0] is the bucket's lowest doc id
-        if k > BIG_BUCKET:
-            pieces.append((m[0] << np.uint64(32)) | m[1:])
-        else:
-            i, j = np.triu_indices(k, 1)
-            pieces.append((m[i] << np.uint64(32)) | m[j])
-    pairs = np.unique(np.concatenate(pieces)) if pieces else np.empty(0, dtype=np.uint64)
+    pairs = bucket_pairs(rec["band"], rec["hash"], np.asarray(rank[rec["idx"]], dtype=np.uint64))
+    del rec
     np.save(out, pairs)
     return {"partition": p, "pairs": len(pairs), "seconds": time.perf_counter() - t0}
 
@@ -304,6 +286,7 @@ def _verify(args) -> dict:
             sims[s : s + step] = np.mean(a == b, axis=1)
         return {"sims": sims, "seconds": time.perf_counter() - t0}
     from filters.dedup import shingle_strings
+    from filters.dedup.lsh import set_jaccard
 
     store = _TextStore(work, bases)
     cache: dict[int, set] = {}
@@ -321,12 +304,7 @@ def _verify(args) -> dict:
             if c != current:  # pairs arrive component by component: a finished component's shingles are not needed
                 cache.clear()
                 current = c
-            sa, sb = shingles_of(x), shingles_of(y)
-            if not sa and not sb:
-                sims[k] = 1.0  # as true_jaccard: two texts without shingles are identical
-                continue
-            inter = len(sa & sb)
-            sims[k] = inter / (len(sa) + len(sb) - inter)
+            sims[k] = set_jaccard(shingles_of(x), shingles_of(y))
     finally:
         store.close()
     return {"sims": sims, "seconds": time.perf_counter() - t0}
@@ -526,7 +504,7 @@ def dedup_corpus(
     else:
         # pairs grouped by connected component of the candidate graph, chunks cut between components: a worker
         # shingles each document once (a family's pairs are far apart in plain pair order)
-        comp = _components(
+        comp = components_by_rank(
             len(order), (cand >> np.uint64(32)).astype(np.int64), (cand & np.uint64(0xFFFFFFFF)).astype(np.int64)
         )[(cand >> np.uint64(32)).astype(np.int64)]
         by = np.lexsort((cand, comp))
@@ -557,7 +535,7 @@ def dedup_corpus(
     n = len(order)
     ea = (edges >> np.uint64(32)).astype(np.int64)
     eb = (edges & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    rep = _components(n, ea, eb)
+    rep = components_by_rank(n, ea, eb)
     sim = np.zeros(n, dtype=np.float32)
     np.maximum.at(sim, ea, esims.astype(np.float32))
     np.maximum.at(sim, eb, esims.astype(np.float32))
@@ -627,27 +605,6 @@ def dedup_corpus(
 def _verify_tagged(item):
     i, args = item
     return i, _verify(args)
-
-
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Union-find over edges between ranks 0..n-1: for every rank, the lowest rank of its component (vectorized
-    min-label propagation with pointer jumping; converges in O(log n) rounds on the edge list)."""
-    rep = np.arange(n, dtype=np.int64)
-    if not len(a):
-        return rep
-    while True:
-        ra, rb = rep[a], rep[b]
-        low = np.minimum(ra, rb)
-        before = rep.copy()
-        np.minimum.at(rep, ra, low)
-        np.minimum.at(rep, rb, low)
-        while True:  # pointer jumping: every label points at its root
-            nxt = rep[rep]
-            if np.array_equal(nxt, rep):
-                break
-            rep = nxt
-        if np.array_equal(rep, before):
-            return rep
 
 
 def _common_root(files: list[str]) -> str:

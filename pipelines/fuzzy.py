@@ -1,27 +1,82 @@
-"""Fuzzy dedup in the Beam graph: MinHash signatures in batches, LSH band keys grouped with GroupByKey, candidate
-pairs verified (estimated or true Jaccard), connected components over the verified edges only, and removal of every
-member but the lowest `doc_id` of each component. Uses only ParDo, GroupByKey and Flatten, so it runs on every
-runner; no worker ever holds more than one signature batch, one partition of band entries (band hashes split by
-value into as many partitions as signature batches), or (in the components step) the edges.
+"""Fuzzy dedup in the Beam graph, over documents that stay on disk.
+
+The per-document stages leave each input file's documents in its checkpoint (`pipelines/checkpoint.py`); a document
+is named by its global id `gid = file_no << 32 | position` and ordered by `(doc_id, gid)`. Only arrays of ids,
+band hashes and pairs travel between steps, a few hundred bytes per document, so the local runner's memory does not
+grow with the texts and every step's work is vectorized per element:
+
+1. **sign** (per input file): the file's surviving documents → MinHash signatures → band entries (band, hash, gid,
+   doc_id), one element per (file, hash partition); signatures are spilled for estimated verification.
+2. **buckets** (per hash partition): band buckets → candidate pairs (every pair, or a star to the lowest doc_id
+   above `BIG_BUCKET` members: `filters.dedup.lsh.bucket_pairs`, shared with `terroir dedup`), keyed by the input
+   file of the lower document.
+3. **verify** (per file of the lower document, then per file of the higher one): each side's text or signature is
+   read from its file once, and each pair keeps its exact or estimated Jaccard if it reaches the threshold.
+4. **components** (all verified edges in one place, 40 bytes each): union-find; every member but the lowest doc_id
+   of a component is removed. Decisions go back keyed by input file.
+
+Uses only ParDo, GroupByKey and Flatten, so it runs on every runner (the work folder must be shared storage on a
+cluster, as the staging folder is).
 """
 
 from __future__ import annotations
 
+import os
+
 import apache_beam as beam
 import numpy as np
 
-from filters.dedup.lsh import BIG_BUCKET
-from pipelines.ledger import ledger_row
+from filters.dedup.lsh import bucket_pairs, components_by_rank, set_jaccard
+
+_POS = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+SIGN_SLICE = 4096  # documents hashed together: big enough to vectorize, small enough to bound memory
 
 
-class SignBatch(beam.DoFn):
-    """(batch, [(doc_id, text)]) → (partition, band entries): every document's band hashes, split by hash into
-    `partitions` groups, one element per group (Beam's cost is per element: 20 elements per document would cost more
-    than the hashing). An entry is (band, 64-bit band hash, doc_id, signature bytes or b"")."""
+def gids(file_no: int, positions) -> np.ndarray:
+    return (np.uint64(file_no) << _SHIFT) | np.asarray(positions, dtype=np.uint64)
 
-    def __init__(self, fuzzy, partitions: int) -> None:
+
+def id_array(doc_ids) -> np.ndarray:
+    """doc_ids as a fixed-width bytes array: its byte order is the str order of the (ASCII) ids."""
+    return np.array([d.encode("utf-8") for d in doc_ids], dtype=np.bytes_) if len(doc_ids) else np.array([], "S1")
+
+
+def node_ranks(ids: np.ndarray, gid: np.ndarray):
+    """Rank every entry by (doc_id, gid), equal entries equally → (rank per entry, node gids, node ids)."""
+    order = np.lexsort((gid, ids))
+    g_s, i_s = gid[order], ids[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (g_s[1:] != g_s[:-1]) | (i_s[1:] != i_s[:-1])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.cumsum(new) - 1
+    return rank, g_s[new], i_s[new]
+
+
+def sig_paths(spill_dir: str, file_no: int) -> tuple[str, str]:
+    base = os.path.join(spill_dir, "sig", f"{file_no:06d}")
+    return base + ".npy", base + ".pos.npy"
+
+
+def survivors(parts) -> np.ndarray | None:
+    """The positions of a file that fuzzy dedup looks at: every document (None), or the exact-dedup survivors."""
+    keep = []
+    for kind, payload in parts:
+        if kind == "all":
+            return None
+        pos, keeper, _size = payload
+        keep.extend(p for p, k in zip(pos, keeper) if k is None)
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+class SignFile(beam.DoFn):
+    """(file_no, requests) → (hash partition, (band, hash, gid, doc_id arrays)) for the file's documents."""
+
+    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str) -> None:
         self.fuzzy = fuzzy
         self.partitions = max(1, partitions)
+        self.checkpoints = checkpoints
+        self.spill_dir = spill_dir
 
     def setup(self):
         from filters.dedup import MinHasher
@@ -30,224 +85,184 @@ class SignBatch(beam.DoFn):
 
     def process(self, kv):
         from filters.dedup.lsh import band_hashes
+        from pipelines.checkpoint import load_docs
 
-        _, items = kv
-        items = sorted(items)  # a GroupByKey group: never empty
+        file_no, parts = kv
+        keep = survivors(parts)
+        docs = load_docs(self.checkpoints[file_no])
+        pos = np.arange(len(docs)) if keep is None else keep
+        if not len(pos):
+            return
         fz = self.fuzzy
-        sigs = self._hasher.signatures([t for _, t in items])
+        sigs = np.concatenate([self._hasher.signatures([docs[k].text for k in pos[s : s + SIGN_SLICE]])
+                               for s in range(0, len(pos), SIGN_SLICE)])  # fmt: skip
+        if fz.verify == "estimated":
+            sig_file, pos_file = sig_paths(self.spill_dir, file_no)
+            os.makedirs(os.path.dirname(sig_file), exist_ok=True)
+            np.save(pos_file, pos)
+            np.save(sig_file, sigs)
         hv = band_hashes(sigs, fz.bands, fz.rows).ravel()  # document-major: entry i * bands + b
-        doc = np.repeat(np.arange(len(items)), fz.bands)
-        band = np.tile(np.arange(fz.bands, dtype=np.uint16), len(items))
+        doc = np.repeat(np.arange(len(pos)), fz.bands)
+        band = np.tile(np.arange(fz.bands, dtype=np.uint16), len(pos))
+        gid = gids(file_no, pos)[doc]
+        ids = id_array([docs[k].doc_id for k in pos])[doc]
         part = hv % np.uint64(self.partitions)
         order = np.argsort(part, kind="stable")
         cuts = np.flatnonzero(np.diff(part[order])) + 1
-        # signatures travel with band entries only when buckets verify by estimate; otherwise the id is enough
-        carry = fz.verify == "estimated"
         for sel in np.split(order, cuts):
-            ids = [items[i][0] for i in doc[sel]]
-            blobs = [sigs[i].tobytes() for i in doc[sel]] if carry else None
-            yield int(part[sel[0]]), (band[sel].tobytes(), hv[sel].tobytes(), ids, blobs)
+            yield int(part[sel[0]]), (band[sel], hv[sel], gid[sel], ids[sel])
 
 
-class BucketPartition(beam.DoFn):
-    """One partition of band entries → its band buckets (equal band and hash) → candidate edges (lower doc_id,
-    higher doc_id, estimated Jaccard). A worker holds one partition: 1/partitions of all band entries."""
+def bucket_partition(kv):
+    """One hash partition of band entries → candidate pairs (lower, higher by doc_id), keyed by the lower one's file."""
+    _, chunks = kv
+    chunks = list(chunks)
+    band = np.concatenate([c[0] for c in chunks])
+    hv = np.concatenate([c[1] for c in chunks])
+    gid = np.concatenate([c[2] for c in chunks])
+    ids = np.concatenate([c[3] for c in chunks])
+    rank, node_gid, node_id = node_ranks(ids, gid)
+    pairs = bucket_pairs(band, hv, rank)
+    if not len(pairs):
+        return
+    a, b = (pairs >> _SHIFT).astype(np.int64), (pairs & _POS).astype(np.int64)
+    yield from _by_file(node_gid[a], (node_gid[a], node_gid[b], node_id[a], node_id[b]))
 
-    def __init__(self, fuzzy) -> None:
+
+def _by_file(gid: np.ndarray, arrays: tuple):
+    """Split parallel arrays by the input file of `gid`: one element per file."""
+    f = gid >> _SHIFT
+    order = np.argsort(f, kind="stable")
+    cuts = np.flatnonzero(np.diff(f[order])) + 1
+    for sel in np.split(order, cuts):
+        yield int(f[sel[0]]), tuple(x[sel] for x in arrays)
+
+
+class _Payloads:
+    """What verification compares, read from one input file: texts (exact Jaccard) or signatures (estimated)."""
+
+    def __init__(self, fuzzy, checkpoints, spill_dir) -> None:
+        self.fuzzy, self.checkpoints, self.spill_dir = fuzzy, checkpoints, spill_dir
+
+    def of(self, file_no: int, positions: np.ndarray):
+        if self.fuzzy.verify == "estimated":
+            sig_file, pos_file = sig_paths(self.spill_dir, file_no)
+            known = np.load(pos_file)
+            return np.load(sig_file, mmap_mode="r")[np.searchsorted(known, positions)]
+        from pipelines.checkpoint import load_docs
+
+        docs = load_docs(self.checkpoints[file_no])
+        return [docs[int(p)].text for p in positions]
+
+
+class VerifyLeft(beam.DoFn):
+    """(file of the lower documents, pair chunks) → unique pairs with the lower side's texts or signatures, keyed by
+    the file of the higher documents. With `verify: none` the unique pairs are the edges."""
+
+    def __init__(self, fuzzy, checkpoints, spill_dir) -> None:
         self.fuzzy = fuzzy
+        self.payloads = _Payloads(fuzzy, checkpoints, spill_dir)
 
     def process(self, kv):
-        _, chunks = kv
-        bands, hashes, ids, blobs = [], [], [], []
-        for b, h, i, bl in chunks:
-            bands.append(np.frombuffer(b, dtype=np.uint16))
-            hashes.append(np.frombuffer(h, dtype=np.uint64))
-            ids.extend(i)
-            blobs.extend(bl if bl is not None else [b""] * len(i))
-        if not ids:
+        file_no, chunks = kv
+        chunks = list(chunks)
+        ga, gb, ia, ib = (np.concatenate([c[k] for c in chunks]) for k in range(4))
+        _, first = np.unique(np.stack([ga, gb], axis=1), axis=0, return_index=True)
+        ga, gb, ia, ib = ga[first], gb[first], ia[first], ib[first]
+        if self.fuzzy.verify not in ("true", "estimated"):
+            yield 0, (ga, gb, ia, ib, np.ones(len(ga)))
             return
-        band, hv = np.concatenate(bands), np.concatenate(hashes)
-        order = np.lexsort((hv, band))
-        b_s, h_s = band[order], hv[order]
-        cuts = np.flatnonzero((b_s[1:] != b_s[:-1]) | (h_s[1:] != h_s[:-1])) + 1
-        starts, ends = np.r_[0, cuts], np.r_[cuts, len(order)]
-        for k in np.flatnonzero(ends - starts >= 2):
-            members = [(ids[j], blobs[j]) for j in order[starts[k] : ends[k]]]
-            yield from self.bucket_edges(members)
-
-    def bucket_edges(self, members):
-        """One band bucket [(doc_id, signature bytes)] → its candidate edges."""
-        uniq = dict(sorted(members))
-        if len(uniq) < 2:
-            return
-        ids = list(uniq)
-        if self.fuzzy.verify != "estimated":
-            # candidates only: true-Jaccard verification (or none) decides later. Every pair of the bucket, or a star
-            # to the lowest id for buckets above BIG_BUCKET members
-            for i in range(1, len(ids)):
-                yield (ids[0], ids[i]), 1.0
-                if i + 1 < len(ids) and len(ids) <= BIG_BUCKET:
-                    for j in range(i + 1, len(ids)):
-                        yield (ids[i], ids[j]), 1.0
-            return
-        dtype = np.uint32 if self.fuzzy.bits == 32 else np.uint64
-        sigs = np.stack([np.frombuffer(uniq[i], dtype=dtype) for i in ids])
-        floor = self.fuzzy.threshold
-        if len(ids) > BIG_BUCKET:
-            est = np.mean(sigs[1:] == sigs[0], axis=1)
-            for j, e in enumerate(est, start=1):
-                if e >= floor:
-                    yield (ids[0], ids[j]), float(e)
-            return
-        for i in range(len(ids) - 1):
-            est = np.mean(sigs[i + 1 :] == sigs[i], axis=1)
-            for j, e in enumerate(est, start=i + 1):
-                if e >= floor:
-                    yield (ids[i], ids[j]), float(e)
+        for fb, (sa, sb, xa, xb) in _by_file(gb, (ga, gb, ia, ib)):
+            left = np.unique(sa & _POS)
+            yield fb, (sa, sb, xa, xb, left, self.payloads.of(file_no, left))
 
 
-def first_estimate(kv):
-    (a, b), estimates = kv
-    yield a, b, max(estimates)
+class VerifyRight(beam.DoFn):
+    """(file of the higher documents, pairs with the lower side's payload) → verified edges
+    (gid_a, gid_b, doc_id_a, doc_id_b, similarity) at or above the threshold."""
 
-
-def _tag_edge_by_left(edge):
-    a, b, est = edge
-    return a, ("edge", b, est)
-
-
-def _tag_text(doc):
-    return doc.doc_id, ("text", doc.text)
-
-
-class CarryLeftText(beam.DoFn):
-    """Group at the left doc: send its text along each of its edges, keyed by the right doc."""
-
-    def process(self, kv):
-        a, items = kv
-        text = next((it[1] for it in items if it[0] == "text"), None)
-        for it in items:
-            if it[0] == "edge" and text is not None:
-                yield it[1], ("edge", a, it[2], text)
-
-
-class VerifyAtRight(beam.DoFn):
-    """Group at the right doc: compute the true Jaccard of each incoming edge and keep those above the threshold."""
-
-    def __init__(self, fuzzy) -> None:
+    def __init__(self, fuzzy, checkpoints, spill_dir) -> None:
         self.fuzzy = fuzzy
+        self.payloads = _Payloads(fuzzy, checkpoints, spill_dir)
 
     def process(self, kv):
-        from filters.dedup import true_jaccard
+        file_no, chunks = kv
+        chunks = list(chunks)
+        fz = self.fuzzy
+        right = np.unique(np.concatenate([c[1] & _POS for c in chunks]))
+        rp = self.payloads.of(file_no, right)
+        cache_b: dict[int, set] = {}
+        for ga, gb, ia, ib, left, lp in chunks:
+            ka = np.searchsorted(left, ga & _POS)
+            kb = np.searchsorted(right, gb & _POS)
+            if fz.verify == "estimated":
+                sims = np.mean(np.asarray(lp)[ka] == np.asarray(rp)[kb], axis=1)
+            else:
+                from filters.dedup import shingle_strings
 
-        b, items = kv
-        text = next((it[1] for it in items if it[0] == "text"), None)
-        if text is None:
-            return
-        for it in items:
-            if it[0] == "edge":
-                _, a, _est, text_a = it
-                j = true_jaccard(text_a, text, self.fuzzy.mode, self.fuzzy.width, self.fuzzy.ngrams)
-                if j >= self.fuzzy.threshold:
-                    yield a, b, round(j, 4)
+                cache_a: dict[int, set] = {}
+
+                def sh(cache, texts, k):
+                    s = cache.get(k)
+                    if s is None:
+                        s = cache[k] = shingle_strings(texts[k], fz.mode, fz.width, fz.ngrams)
+                    return s
+
+                sims = np.array([round(set_jaccard(sh(cache_a, lp, x), sh(cache_b, rp, y)), 4)
+                                 for x, y in zip(ka.tolist(), kb.tolist())], dtype=np.float64)  # fmt: skip
+            ok = sims >= fz.threshold
+            if ok.any():
+                yield 0, (ga[ok], gb[ok], ia[ok], ib[ok], sims[ok])
 
 
 def components(kv):
-    """All verified edges in one place (only edges: a few bytes each) → (doc_id, (representative, size, score))."""
-    from filters.dedup import connected_components
-
-    _, edges = kv
-    edges = list(edges)
-    rep = connected_components((a, b) for a, b, _ in edges)
-    size: dict[str, int] = {}
-    for r in rep.values():
-        size[r] = size.get(r, 0) + 1
-    best: dict[str, float] = {}
-    for a, b, s in edges:
-        for d in (a, b):
-            best[d] = max(best.get(d, 0.0), s)
-    for doc_id, r in rep.items():
-        yield doc_id, ("cluster", r, size[r], best.get(doc_id, 0.0))
-
-
-def _tag_doc(doc):
-    return doc.doc_id, ("doc", doc)
-
-
-def apply_removals(kv):
-    _, items = kv
-    doc = next((it[1] for it in items if it[0] == "doc"), None)
-    cluster = next((it for it in items if it[0] == "cluster"), None)
-    if doc is None:
+    """All verified edges → per input file: (positions, representative doc_id, component size, best similarity,
+    is the representative). The representative is the component's lowest (doc_id, gid)."""
+    _, chunks = kv
+    chunks = list(chunks)
+    ga, gb, ia, ib, sims = (np.concatenate([c[k] for c in chunks]) for k in range(5))
+    if not len(ga):
         return
-    nbytes = len(doc.text.encode("utf-8", "replace"))
-    if cluster is None:
-        yield "ledger", ledger_row(doc.doc_id, "fuzzy_dedup", "kept", "no near duplicate", doc.source_id,
-                                   doc.input_path, None, nbytes)  # fmt: skip
-        yield "doc", doc
-        return
-    _, rep, size, score = cluster
-    doc.dup_cluster = rep
-    if rep == doc.doc_id:
-        yield "ledger", ledger_row(doc.doc_id, "fuzzy_dedup", "kept", f"representative of {size} near duplicates",
-                                   doc.source_id, doc.input_path, {"cluster_size": size}, nbytes)  # fmt: skip
-        yield "doc", doc
-    else:
-        yield "ledger", ledger_row(doc.doc_id, "fuzzy_dedup", "dropped", f"near duplicate of {rep}", doc.source_id,
-                                   doc.input_path, {"kept_doc_id": rep, "similarity": score, "cluster_size": size},
-                                   nbytes)  # fmt: skip
+    rank, node_gid, node_id = node_ranks(np.concatenate([ia, ib]), np.concatenate([ga, gb]))
+    ra, rb = rank[: len(ga)], rank[len(ga) :]
+    n = len(node_gid)
+    rep = components_by_rank(n, ra, rb)
+    size = np.bincount(rep, minlength=n)[rep]
+    best = np.zeros(n)
+    np.maximum.at(best, ra, sims)
+    np.maximum.at(best, rb, sims)
+    rep_id = node_id[rep]
+    is_rep = rep == np.arange(n)
+    for file_no, (g, r, s, b, k) in _by_file(node_gid, (node_gid, rep_id, size, best, is_rep)):
+        yield file_no, ("fuzzy", ((g & _POS).tolist(), [x.decode() for x in r], s.tolist(), b.tolist(), k.tolist()))
 
 
 class FuzzyDedup(beam.PTransform):
-    """docs → ("doc", Document) | ("ledger", row) after near-duplicate removal."""
+    """(file_no, ("all", None) | ("exact", exact decisions)) → (file_no, ("fuzzy", decisions)) for every file with
+    a document in a near-duplicate component; documents of other files have no near duplicate."""
 
-    def __init__(self, fuzzy, signature_batches: int) -> None:
+    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str) -> None:
         super().__init__()
         self.fuzzy = fuzzy
-        self.signature_batches = max(1, signature_batches)
+        self.partitions = max(1, partitions)
+        self.checkpoints = checkpoints
+        self.spill_dir = spill_dir
 
-    def expand(self, docs):
-        from pipelines.pipeline import bucket_of
-
-        n = self.signature_batches
-        fz = self.fuzzy
-        band_items = (
-            docs
-            | "ToSignatureBatches" >> beam.Map(lambda d, n=n: (bucket_of(d.doc_id, n), (d.doc_id, d.text)))
-            | "GroupSignatureBatches" >> beam.GroupByKey()
-            | "SignAndBand" >> beam.ParDo(SignBatch(fz, n))
-        )
-        candidates = (
-            band_items
+    def expand(self, requests):
+        fz, cps, spill = self.fuzzy, self.checkpoints, self.spill_dir
+        edges = (
+            requests
+            | "GroupSignRequests" >> beam.GroupByKey()
+            | "SignFiles" >> beam.ParDo(SignFile(fz, self.partitions, cps, spill))
             | "GroupBandPartitions" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.ParDo(BucketPartition(fz))
-            | "GroupSameEdge" >> beam.GroupByKey()
-            | "OneEdgeEach" >> beam.FlatMap(first_estimate)
+            | "BucketPairs" >> beam.FlatMap(bucket_partition)
+            | "GroupAtLowerFile" >> beam.GroupByKey()
+            | "VerifyLowerSide" >> beam.ParDo(VerifyLeft(fz, cps, spill))
         )
-        if fz.verify == "true":
-            at_left = (
-                (candidates | "EdgeAtLeft" >> beam.Map(_tag_edge_by_left), docs | "TextAtLeft" >> beam.Map(_tag_text))
-                | "JoinLeft" >> beam.Flatten()
-                | "GroupLeft" >> beam.GroupByKey()
-                | "CarryLeftText" >> beam.ParDo(CarryLeftText())
-            )
+        if fz.verify in ("true", "estimated"):
             edges = (
-                (at_left, docs | "TextAtRight" >> beam.Map(_tag_text))
-                | "JoinRight" >> beam.Flatten()
-                | "GroupRight" >> beam.GroupByKey()
-                | "VerifyTrueJaccard" >> beam.ParDo(VerifyAtRight(fz))
+                edges
+                | "GroupAtHigherFile" >> beam.GroupByKey()
+                | "VerifyHigherSide" >> beam.ParDo(VerifyRight(fz, cps, spill))
             )
-        else:
-            edges = candidates
-        clusters = (
-            edges
-            | "AllEdgesOneKey" >> beam.Map(lambda e: (0, e))
-            | "GroupEdges" >> beam.GroupByKey()
-            | "Components" >> beam.FlatMap(components)
-        )
-        return (
-            (docs | "KeyDocsById" >> beam.Map(_tag_doc), clusters)
-            | "JoinClusters" >> beam.Flatten()
-            | "GroupByDocId" >> beam.GroupByKey()
-            | "ApplyRemovals" >> beam.FlatMap(apply_removals)
-        )
+        return edges | "AllEdgesOneKey" >> beam.GroupByKey() | "Components" >> beam.FlatMap(components)

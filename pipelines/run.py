@@ -244,11 +244,17 @@ def execute(opts: RunOptions) -> RunResult:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     (work / "events.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(work / "spill", ignore_errors=True)  # spills between stages belong to one attempt
     total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
-    # about 8 MB of input per signature batch keeps each batch's texts small and the numpy work vectorized
-    plan = RunPlan(policy, tuple(inputs), str(staging), PIPELINE_VERSION, opts.lid_model_path, pre.rights_snapshots,
-                   str(work), run_fingerprint(policy, pre.rights_snapshots, opts),
-                   signature_batches=max(4, min(4096, total_bytes // 8_000_000)))  # fmt: skip
+    from pipelines.checkpoint import checkpoint_name
+
+    ordered = tuple(sorted(inputs, key=lambda s: (s.source_id, s.rel)))
+    fingerprint = run_fingerprint(policy, pre.rights_snapshots, opts)
+    # about 8 MB of input per hash partition keeps each partition's arrays small and the numpy work vectorized
+    plan = RunPlan(policy, ordered, str(staging), PIPELINE_VERSION, str(work),
+                   tuple(str(work / "checkpoints" / checkpoint_name(f, fingerprint)) for f in ordered),
+                   opts.lid_model_path, pre.rights_snapshots, fingerprint,
+                   partitions=max(4, min(4096, total_bytes // 8_000_000)))  # fmt: skip
     log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
     (out / "progress.log").unlink(missing_ok=True)
     monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()

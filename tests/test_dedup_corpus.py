@@ -54,21 +54,36 @@ def _removals(out):
 
 
 def _beam_removals(ids, texts, fuzzy, folder):
-    """The Beam stage (pipelines/fuzzy.py) on the same documents: its dropped ledger rows as (doc_id, kept)."""
+    """The Beam stage (pipelines/fuzzy.py) on the same documents, read from three checkpoint files as a run leaves
+    them: its removals as (doc_id, kept doc_id)."""
+    from pipelines.checkpoint import CheckpointWriter
     from pipelines.fuzzy import FuzzyDedup as FuzzyStage
 
     docs = [Document(doc_id=i, source_id="dump", source_type="parquet", input_path="x", record_locator=i, text=t)
             for i, t in zip(ids, texts)]  # fmt: skip
+    files = [docs[k::3] for k in range(3)]
+    checkpoints = []
+    for k, part in enumerate(files):
+        writer = CheckpointWriter(str(folder / "checkpoints" / f"{k}.parquet"))
+        for d in part:
+            writer.add("doc", d)
+        writer.commit()
+        checkpoints.append(writer.final_path)
     sink = folder / "beam-removals.json"
 
     def collect(actual):  # runs where the runner runs it (a pickled copy): hand the result over in a file
         sink.write_text(json.dumps(sorted(actual)))
 
+    def removed(kv):
+        file_no, (_, (pos, rep, _size, _best, is_rep)) = kv
+        for p, r, keep in zip(pos, rep, is_rep):
+            if not keep:
+                yield files[file_no][p].doc_id, r
+
     with beam.Pipeline() as p:
-        out = p | beam.Create(docs) | FuzzyStage(fuzzy, signature_batches=3)
-        dropped = (out | beam.Filter(lambda kv: kv[0] == "ledger" and kv[1]["decision"] == "dropped")
-                   | beam.Map(lambda kv: (kv[1]["doc_id"], json.loads(kv[1]["detail"])["kept_doc_id"])))  # fmt: skip
-        assert_that(dropped, collect)
+        out = (p | beam.Create([(k, ("all", None)) for k in range(3)])
+               | FuzzyStage(fuzzy, 3, tuple(checkpoints), str(folder / "spill")))  # fmt: skip
+        assert_that(out | beam.FlatMap(removed), collect)
     return [tuple(x) for x in json.loads(sink.read_text())]
 
 

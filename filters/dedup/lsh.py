@@ -85,12 +85,62 @@ def true_jaccard(text_a: str, text_b: str, mode: str = "char", width: int = 5, n
 
     Two texts without any shingle (empty, or no token in word mode) are identical: 1.0.
     """
-    sa = shingle_strings(text_a, mode, width, ngrams)
-    sb = shingle_strings(text_b, mode, width, ngrams)
+    return set_jaccard(shingle_strings(text_a, mode, width, ngrams), shingle_strings(text_b, mode, width, ngrams))
+
+
+def set_jaccard(sa: set, sb: set) -> float:
+    """Jaccard similarity of two shingle sets; two empty sets are identical (1.0)."""
     if not sa and not sb:
         return 1.0
     inter = len(sa & sb)
     return inter / (len(sa) + len(sb) - inter)
+
+
+def bucket_pairs(band: np.ndarray, hv: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Band entries (band index, band hash, document rank; lower rank = lower doc_id) → the candidate pairs of their
+    buckets as sorted unique uint64 `rank_a << 32 | rank_b`, rank_a < rank_b: every pair of a bucket, or a star to
+    its lowest rank above `BIG_BUCKET` members. The Beam stage and the out-of-core engine share it."""
+    r = np.asarray(rank, dtype=np.uint64)
+    if not len(r):
+        return np.empty(0, dtype=np.uint64)
+    order = np.lexsort((r, hv, band))
+    band, h, r = band[order], hv[order], r[order]
+    n = len(r)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (band[1:] != band[:-1]) | (h[1:] != h[:-1])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, n))
+    two = starts[sizes == 2]
+    pieces = [(r[two] << np.uint64(32)) | r[two + 1]]  # buckets of two: most of them, vectorized
+    for s, k in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
+        m = r[s : s + k]  # ascending ranks: m[0] is the bucket's lowest doc id
+        if k > BIG_BUCKET:
+            pieces.append((m[0] << np.uint64(32)) | m[1:])
+        else:
+            i, j = np.triu_indices(k, 1)
+            pieces.append((m[i] << np.uint64(32)) | m[j])
+    return np.unique(np.concatenate(pieces))
+
+
+def components_by_rank(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Union-find over edges between ranks 0..n-1: for every rank, the lowest rank of its component (vectorized
+    min-label propagation with pointer jumping; converges in O(log n) rounds on the edge list)."""
+    rep = np.arange(n, dtype=np.int64)
+    if not len(a):
+        return rep
+    while True:
+        ra, rb = rep[a], rep[b]
+        low = np.minimum(ra, rb)
+        before = rep.copy()
+        np.minimum.at(rep, ra, low)
+        np.minimum.at(rep, rb, low)
+        while True:  # pointer jumping: every label points at its root
+            nxt = rep[rep]
+            if np.array_equal(nxt, rep):
+                break
+            rep = nxt
+        if np.array_equal(rep, before):
+            return rep
 
 
 def connected_components(edges: Iterable[tuple[Hashable, Hashable]]) -> dict:
