@@ -119,13 +119,40 @@ def _html(lang: str, title: str, paras: list[str], rng: random.Random) -> str:
             "</body></html>")  # fmt: skip
 
 
-def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = None) -> dict:
-    """Write `docs` pages into `out/*.warc.gz`; returns ground truth (near-duplicate and exact-duplicate pairs)."""
+#: corpora above this size are written in independent segments of this many pages (own seed, own duplicate
+#: history), in parallel; smaller ones are one segment, as they always were
+SEGMENT = 250_000
+
+
+def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = None, workers: int = 2) -> dict:
+    """Write `docs` pages into `out/*.warc.gz`; returns ground truth (near-duplicate and exact-duplicate pairs).
+
+    The same arguments always give the same files, whatever `workers` (it only sets how many segments are written at
+    once)."""
+    # real crawls come as many WARC files; both pipelines parallelize over files
+    docs_per_file = docs_per_file or max(100, min(5000, docs // 8))
+    if docs <= SEGMENT:
+        return _segment((out, 0, docs, seed, docs_per_file))
+    per_segment = SEGMENT - SEGMENT % docs_per_file  # whole files per segment: file names continue across segments
+    jobs = [(out, start, min(per_segment, docs - start), seed + k, docs_per_file)
+            for k, start in enumerate(range(0, docs, per_segment))]  # fmt: skip
+    from concurrent.futures import ProcessPoolExecutor
+
+    truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs}
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        for part in pool.map(_segment, jobs):
+            truth["near_pairs"] += part["near_pairs"]
+            truth["exact_pairs"] += part["exact_pairs"]
+            truth["pii_pages"] += part["pii_pages"]
+    return truth
+
+
+def _segment(job) -> dict:
+    """Pages `first` .. `first + docs - 1` of a corpus, with their own random stream and duplicate history."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    # real crawls come as many WARC files; both pipelines parallelize over files
-    docs_per_file = docs_per_file or max(100, min(5000, docs // 8))
+    out, first, docs, seed, docs_per_file = job
     rng = random.Random(seed)
     sentences = load_sentences()
     langs = sorted(sentences)
@@ -133,7 +160,7 @@ def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = No
     truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs}
     history: list[tuple[str, str, list[str]]] = []
     writer = f = None
-    for n in range(docs):
+    for n in range(first, first + docs):
         if n % docs_per_file == 0:
             if f:
                 f.close()

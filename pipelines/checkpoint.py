@@ -14,6 +14,7 @@ import os
 import pickle
 import time
 from collections.abc import Iterator
+from typing import Self
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -80,6 +81,27 @@ class CheckpointWriter:
         finally:
             if os.path.exists(self.tmp_path):
                 os.unlink(self.tmp_path)
+
+
+class StepTimer:
+    """CPU and wall seconds of one step's call in a worker, recorded as a `step` event when it ends:
+    `with StepTimer(work_dir, "fuzzy: verify") as t: ...; t.items = n`. Several steps may share one call:
+    `t.split("pii")` adds the CPU seconds since the last split to a named part."""
+
+    def __init__(self, work_dir: str | None, step: str) -> None:
+        self.work_dir, self.step, self.items = work_dir, step, 0
+        self.parts: dict[str, float] = {}
+
+    def __enter__(self) -> Self:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.work_dir is None or exc_type is not None:
+            return
+        record_event(self.work_dir, event="step", step=self.step, items=self.items,
+                     wall=round(time.perf_counter() - self._wall, 4), cpu=round(time.process_time() - self._cpu, 4),
+                     **({"parts": {k: round(v, 4) for k, v in self.parts.items()}} if self.parts else {}))  # fmt: skip
 
 
 def record_event(work_dir: str, **event) -> None:

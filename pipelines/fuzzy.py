@@ -72,11 +72,13 @@ def survivors(parts) -> np.ndarray | None:
 class SignFile(beam.DoFn):
     """(file_no, requests) → (hash partition, (band, hash, gid, doc_id arrays)) for the file's documents."""
 
-    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str) -> None:
+    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str,
+                 work_dir: str | None = None) -> None:  # fmt: skip
         self.fuzzy = fuzzy
         self.partitions = max(1, partitions)
         self.checkpoints = checkpoints
         self.spill_dir = spill_dir
+        self.work_dir = work_dir
 
     def setup(self):
         from filters.dedup import MinHasher
@@ -84,10 +86,17 @@ class SignFile(beam.DoFn):
         self._hasher = MinHasher.from_settings(self.fuzzy)
 
     def process(self, kv):
+        from pipelines.checkpoint import StepTimer
+
+        with StepTimer(self.work_dir, "fuzzy: signatures") as t:
+            out = list(self._sign(*kv))
+            t.items = sum(len(o[1][0]) for o in out) // max(1, self.fuzzy.bands)
+        yield from out
+
+    def _sign(self, file_no, parts):
         from filters.dedup.lsh import band_hashes
         from pipelines.checkpoint import load_docs
 
-        file_no, parts = kv
         keep = survivors(parts)
         docs = load_docs(self.checkpoints[file_no])
         pos = np.arange(len(docs)) if keep is None else keep
@@ -113,8 +122,17 @@ class SignFile(beam.DoFn):
             yield int(part[sel[0]]), (band[sel], hv[sel], gid[sel], ids[sel])
 
 
-def bucket_partition(kv):
+def bucket_partition(kv, work_dir: str | None = None):
     """One hash partition of band entries → candidate pairs (lower, higher by doc_id), keyed by the lower one's file."""
+    from pipelines.checkpoint import StepTimer
+
+    with StepTimer(work_dir, "fuzzy: buckets") as t:
+        out = list(_bucket_partition(kv))
+        t.items = sum(len(o[1][0]) for o in out)
+    yield from out
+
+
+def _bucket_partition(kv):
     _, chunks = kv
     chunks = list(chunks)
     band = np.concatenate([c[0] for c in chunks])
@@ -159,12 +177,20 @@ class VerifyLeft(beam.DoFn):
     """(file of the lower documents, pair chunks) → unique pairs with the lower side's texts or signatures, keyed by
     the file of the higher documents. With `verify: none` the unique pairs are the edges."""
 
-    def __init__(self, fuzzy, checkpoints, spill_dir) -> None:
+    def __init__(self, fuzzy, checkpoints, spill_dir, work_dir: str | None = None) -> None:
         self.fuzzy = fuzzy
         self.payloads = _Payloads(fuzzy, checkpoints, spill_dir)
+        self.work_dir = work_dir
 
     def process(self, kv):
-        file_no, chunks = kv
+        from pipelines.checkpoint import StepTimer
+
+        with StepTimer(self.work_dir, "fuzzy: pairs, lower side") as t:
+            out = list(self._pairs(*kv))
+            t.items = sum(len(o[1][0]) for o in out)
+        yield from out
+
+    def _pairs(self, file_no, chunks):
         chunks = list(chunks)
         ga, gb, ia, ib = (np.concatenate([c[k] for c in chunks]) for k in range(4))
         _, first = np.unique(np.stack([ga, gb], axis=1), axis=0, return_index=True)
@@ -181,12 +207,20 @@ class VerifyRight(beam.DoFn):
     """(file of the higher documents, pairs with the lower side's payload) → verified edges
     (gid_a, gid_b, doc_id_a, doc_id_b, similarity) at or above the threshold."""
 
-    def __init__(self, fuzzy, checkpoints, spill_dir) -> None:
+    def __init__(self, fuzzy, checkpoints, spill_dir, work_dir: str | None = None) -> None:
         self.fuzzy = fuzzy
         self.payloads = _Payloads(fuzzy, checkpoints, spill_dir)
+        self.work_dir = work_dir
 
     def process(self, kv):
-        file_no, chunks = kv
+        from pipelines.checkpoint import StepTimer
+
+        with StepTimer(self.work_dir, "fuzzy: verify") as t:
+            out = list(self._verify(*kv))
+            t.items = sum(len(o[1][0]) for o in out)
+        yield from out
+
+    def _verify(self, file_no, chunks):
         chunks = list(chunks)
         fz = self.fuzzy
         right = np.unique(np.concatenate([c[1] & _POS for c in chunks]))
@@ -215,9 +249,18 @@ class VerifyRight(beam.DoFn):
                 yield 0, (ga[ok], gb[ok], ia[ok], ib[ok], sims[ok])
 
 
-def components(kv):
+def components(kv, work_dir: str | None = None):
     """All verified edges → per input file: (positions, representative doc_id, component size, best similarity,
     is the representative). The representative is the component's lowest (doc_id, gid)."""
+    from pipelines.checkpoint import StepTimer
+
+    with StepTimer(work_dir, "fuzzy: components") as t:
+        out = list(_components(kv))
+        t.items = sum(len(o[1][1][0]) for o in out)
+    yield from out
+
+
+def _components(kv):
     _, chunks = kv
     chunks = list(chunks)
     ga, gb, ia, ib, sims = (np.concatenate([c[k] for c in chunks]) for k in range(5))
@@ -241,28 +284,30 @@ class FuzzyDedup(beam.PTransform):
     """(file_no, ("all", None) | ("exact", exact decisions)) → (file_no, ("fuzzy", decisions)) for every file with
     a document in a near-duplicate component; documents of other files have no near duplicate."""
 
-    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str) -> None:
+    def __init__(self, fuzzy, partitions: int, checkpoints: tuple[str, ...], spill_dir: str,
+                 work_dir: str | None = None) -> None:  # fmt: skip
         super().__init__()
         self.fuzzy = fuzzy
         self.partitions = max(1, partitions)
         self.checkpoints = checkpoints
         self.spill_dir = spill_dir
+        self.work_dir = work_dir  # step timings go to its events file; None records none
 
     def expand(self, requests):
-        fz, cps, spill = self.fuzzy, self.checkpoints, self.spill_dir
+        fz, cps, spill, work = self.fuzzy, self.checkpoints, self.spill_dir, self.work_dir
         edges = (
             requests
             | "GroupSignRequests" >> beam.GroupByKey()
-            | "SignFiles" >> beam.ParDo(SignFile(fz, self.partitions, cps, spill))
+            | "SignFiles" >> beam.ParDo(SignFile(fz, self.partitions, cps, spill, work))
             | "GroupBandPartitions" >> beam.GroupByKey()
-            | "BucketPairs" >> beam.FlatMap(bucket_partition)
+            | "BucketPairs" >> beam.FlatMap(bucket_partition, work)
             | "GroupAtLowerFile" >> beam.GroupByKey()
-            | "VerifyLowerSide" >> beam.ParDo(VerifyLeft(fz, cps, spill))
+            | "VerifyLowerSide" >> beam.ParDo(VerifyLeft(fz, cps, spill, work))
         )
         if fz.verify in ("true", "estimated"):
             edges = (
                 edges
                 | "GroupAtHigherFile" >> beam.GroupByKey()
-                | "VerifyHigherSide" >> beam.ParDo(VerifyRight(fz, cps, spill))
+                | "VerifyHigherSide" >> beam.ParDo(VerifyRight(fz, cps, spill, work))
             )
-        return edges | "AllEdgesOneKey" >> beam.GroupByKey() | "Components" >> beam.FlatMap(components)
+        return edges | "AllEdgesOneKey" >> beam.GroupByKey() | "Components" >> beam.FlatMap(components, work)

@@ -97,33 +97,47 @@ class ProcessInput(beam.DoFn):
 
     def process(self, numbered):
         from pipelines import checkpoint
-        from pipelines.faults import maybe_crash
 
         file_no, spec = numbered
-        work = self.plan.work_dir
         final = self.plan.checkpoints[file_no]
+        resumed = os.path.exists(final)
+        with checkpoint.StepTimer(
+            self.plan.work_dir, "read checkpoint" if resumed else "read and per-document stages"
+        ) as t:
+            ids, hashes = self._run(file_no, spec, final, resumed)
+            t.items = len(ids)
+        yield from self._route(file_no, ids, hashes)
+
+    def _run(self, file_no: int, spec: InputFile, final: str, resumed: bool) -> tuple[list, list]:
+        from pipelines import checkpoint
+        from pipelines.faults import maybe_crash
+
+        work = self.plan.work_dir
         size = os.path.getsize(spec.path) + sum(os.path.getsize(m) for m in spec.members if os.path.exists(m))
         ids, hashes = [], []
-        if os.path.exists(final):
+        if resumed:
             for kind, item in checkpoint.load(final):
                 if kind == "doc":
                     ids.append(item.doc_id)
                     hashes.append(item.content_hash)
             checkpoint.record_event(work, event="resumed", input=spec.rel, docs=len(ids), bytes=size)
-        else:
-            writer = checkpoint.CheckpointWriter(final)
-            try:
-                for kind, item in self._items(spec):
-                    writer.add(kind, item)
-                    if kind == "doc":
-                        ids.append(item.doc_id)
-                        hashes.append(item.content_hash)
-            except BaseException:
-                writer.abort()
-                raise
-            writer.commit()
-            checkpoint.record_event(work, event="processed", input=spec.rel, docs=len(ids), bytes=size)
-            maybe_crash("after_file")
+            return ids, hashes
+        writer = checkpoint.CheckpointWriter(final)
+        try:
+            for kind, item in self._items(spec):
+                writer.add(kind, item)
+                if kind == "doc":
+                    ids.append(item.doc_id)
+                    hashes.append(item.content_hash)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
+        checkpoint.record_event(work, event="processed", input=spec.rel, docs=len(ids), bytes=size)
+        maybe_crash("after_file")
+        return ids, hashes
+
+    def _route(self, file_no: int, ids: list, hashes: list):
         yield "file", (file_no, ("file", None))
         policy = self.plan.policy
         if policy.exact_dedup:
@@ -139,9 +153,18 @@ class ProcessInput(beam.DoFn):
             yield "sign", (file_no, ("all", None))
 
 
-def decide_exact(kv):
+def decide_exact(kv, work_dir: str | None = None):
     """One content-hash partition → per input file ("exact", (positions, keeper doc_id or None, group size)): each
     group of equal hashes keeps its lowest (doc_id, file, position); the others name it."""
+    from pipelines.checkpoint import StepTimer
+
+    with StepTimer(work_dir, "exact dedup") as t:
+        out = list(_decide_exact(kv))
+        t.items = sum(len(o[1][1][0]) for o in out)
+    yield from out
+
+
+def _decide_exact(kv):
     _, parts = kv
     groups: dict[str, list] = {}
     for file_no, pos_l, id_l, h_l in parts:
@@ -261,10 +284,18 @@ class Finish(beam.DoFn):
         self._pii.setup()
 
     def process(self, kv):
+        from pipelines.checkpoint import StepTimer
+
+        with StepTimer(self.plan.work_dir, "dedup decisions, PII, spill") as t:
+            out = list(self._finish(*kv, t))
+        yield from out
+
+    def _finish(self, file_no, parts, timer):
+        import time
+
         from pipelines import checkpoint
         from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA
 
-        file_no, parts = kv
         policy, plan = self.plan.policy, self.plan
         exact, fuzzy = {}, {}
         for kind, payload in parts:
@@ -282,7 +313,7 @@ class Finish(beam.DoFn):
             for r in rows:
                 ledger.setdefault(bucket_of(r["doc_id"], n_ledger), []).append(r)
 
-        pos = -1
+        pos, pii_cpu = -1, 0.0
         for kind, item in checkpoint.load(plan.checkpoints[file_no]):
             if kind != "doc":
                 note(item if isinstance(item, list) else [item])
@@ -294,12 +325,17 @@ class Finish(beam.DoFn):
             note(rows)
             if not kept:
                 continue
-            for out_kind, out in self._pii.process(item):
+            timer.items += 1
+            c0 = time.process_time()
+            redacted = list(self._pii.process(item))
+            pii_cpu += time.process_time() - c0
+            for out_kind, out in redacted:
                 if out_kind == "ledger":
                     note([out])
                 else:
                     key = (out.residency_region, bucket_of(out.doc_id, n_shards))
                     shards.setdefault(key, []).append(shard_row(out, policy, plan.pipeline_version))
+        timer.parts["pii"] = pii_cpu
         base = os.path.join(plan.spill_dir, "finish", f"{file_no:06d}")
         if shards:
             for ref in spill_groups(base + ".shards.parquet", CORPUS_SCHEMA, shards):
@@ -327,37 +363,48 @@ def write_parquet_atomically(table, path: str) -> None:
 
 
 class WriteShard(beam.DoFn):
-    def __init__(self, staging_dir: str, shards_per_region: int) -> None:
+    def __init__(self, staging_dir: str, shards_per_region: int, work_dir: str | None = None) -> None:
         self.staging_dir = staging_dir
         self.n = shards_per_region
+        self.work_dir = work_dir
 
     def process(self, kv):
         import pyarrow.compute as pc
 
+        from pipelines.checkpoint import StepTimer
         from pipelines.faults import maybe_crash
         from schemas import CORPUS_SCHEMA
 
         (region, bucket), refs = kv
-        table = read_spilled(refs, CORPUS_SCHEMA)
-        table = table.take(pc.sort_indices(table, [("doc_id", "ascending")]))
-        rel = shard_relpath(region, bucket, self.n)
-        write_parquet_atomically(table, os.path.join(self.staging_dir, "shards", rel))
+        with StepTimer(self.work_dir, "write shards") as t:
+            table = read_spilled(refs, CORPUS_SCHEMA)
+            table = table.take(pc.sort_indices(table, [("doc_id", "ascending")]))
+            rel = shard_relpath(region, bucket, self.n)
+            write_parquet_atomically(table, os.path.join(self.staging_dir, "shards", rel))
+            t.items = table.num_rows
         maybe_crash("after_shard")
         yield rel
 
 
 class WriteLedger(beam.DoFn):
-    def __init__(self, staging_dir: str, n: int) -> None:
+    def __init__(self, staging_dir: str, n: int, work_dir: str | None = None) -> None:
         self.staging_dir = staging_dir
         self.n = n
+        self.work_dir = work_dir
 
     def process(self, kv):
+        from pipelines.checkpoint import StepTimer
+
+        with StepTimer(self.work_dir, "write ledger") as t:
+            rel, t.items = self._write(*kv)
+        yield rel
+
+    def _write(self, bucket, refs) -> tuple[str, int]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         from schemas import LEDGER_SCHEMA
 
-        bucket, refs = kv
         table = read_spilled(refs, LEDGER_SCHEMA)
         stages = table.column("stage").combine_chunks().dictionary_encode()
         order = pa.array([STAGE_ORDER.get(s, 99) for s in stages.dictionary.to_pylist()], pa.int32())
@@ -366,7 +413,7 @@ class WriteLedger(beam.DoFn):
                                       ("reason", "ascending")])  # fmt: skip
         rel = f"part-{bucket:05d}-of-{self.n:05d}.parquet"
         write_parquet_atomically(table.take(idx), os.path.join(self.staging_dir, "ledger", rel))
-        yield rel
+        return rel, table.num_rows
 
 
 def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
@@ -382,7 +429,7 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
             staged
             | "ContentHashes" >> beam.FlatMap(tagged, "exact")
             | "GroupByContentHash" >> beam.GroupByKey()
-            | "KeepLowestDocId" >> beam.FlatMap(decide_exact)
+            | "KeepLowestDocId" >> beam.FlatMap(decide_exact, plan.work_dir)
         )
         per_file.append(exact)
         sign_requests = exact
@@ -392,7 +439,7 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
         from pipelines.fuzzy import FuzzyDedup
 
         per_file.append(sign_requests | "FuzzyDedup" >> FuzzyDedup(policy.fuzzy, plan.partitions, plan.checkpoints,
-                                                                   plan.spill_dir))  # fmt: skip
+                                                                   plan.spill_dir, plan.work_dir))  # fmt: skip
     finished = (
         per_file
         | "AllDecisions" >> beam.Flatten()
@@ -403,13 +450,13 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
         finished
         | "ShardParts" >> beam.FlatMap(tagged, "shard")
         | "GroupByShard" >> beam.GroupByKey()
-        | "WriteShards" >> beam.ParDo(WriteShard(plan.staging_dir, policy.shards_per_region))
+        | "WriteShards" >> beam.ParDo(WriteShard(plan.staging_dir, policy.shards_per_region, plan.work_dir))
     )
     written_ledger = (
         finished
         | "LedgerParts" >> beam.FlatMap(tagged, "ledger")
         | "GroupLedger" >> beam.GroupByKey()
-        | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, policy.ledger_shards))
+        | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, policy.ledger_shards, plan.work_dir))
     )
     # One final sink that depends on every write: Beam's DaskRunner computes only the last transform of the graph.
     _ = (written_shards, written_ledger) | "AllWritten" >> beam.Flatten()

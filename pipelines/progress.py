@@ -25,6 +25,8 @@ class ProgressMonitor:
         self.stage = "reading and processing inputs"
         self.processed = self.resumed = self.docs = self.bytes = self.bytes_resumed = 0
         self._offset = 0
+        self.steps: dict[str, dict] = {}  # step → calls, items, worker CPU and wall seconds (from `step` events)
+        self.last_step: str | None = None
         self._t0 = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="terroir-progress", daemon=True)
@@ -59,6 +61,9 @@ class ProgressMonitor:
                 ev = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if ev.get("event") == "step":
+                self._add_step(ev)
+                continue
             self.docs += ev.get("docs", 0)
             self.bytes += ev.get("bytes", 0)
             if ev.get("event") == "resumed":
@@ -67,12 +72,28 @@ class ProgressMonitor:
             else:
                 self.processed += 1
 
+    def _add_step(self, ev: dict) -> None:
+        name = ev.get("step", "?")
+        agg = self.steps.setdefault(name, {"calls": 0, "items": 0, "cpu_s": 0.0, "wall_s": 0.0})
+        agg["calls"] += 1
+        agg["items"] += ev.get("items", 0)
+        agg["cpu_s"] += ev.get("cpu", 0.0)
+        agg["wall_s"] += ev.get("wall", 0.0)
+        for part, cpu in (ev.get("parts") or {}).items():
+            sub = self.steps.setdefault(f"{name} / {part}", {"calls": 0, "items": 0, "cpu_s": 0.0, "wall_s": 0.0})
+            sub["calls"] += 1
+            sub["cpu_s"] += cpu
+        self.last_step = name
+
     def line(self) -> str:
         elapsed = max(time.monotonic() - self._t0, 1e-6)
         done = self.processed + self.resumed
+        stage = self.stage
+        if stage == "reading and processing inputs" and done == self.total_inputs and self.last_step:
+            stage = f"dedup, PII and writing; last step done: {self.last_step}"
         mb = self.bytes / 1e6
         rate_mb = (self.bytes - self.bytes_resumed) / 1e6 / elapsed
-        return (f"{time.strftime('%H:%M:%S')} [{self.stage}] inputs {done}/{self.total_inputs} "
+        return (f"{time.strftime('%H:%M:%S')} [{stage}] inputs {done}/{self.total_inputs} "
                 f"({self.resumed} from checkpoint) · documents {self.docs:,} · {mb:,.1f}/{self.total_bytes / 1e6:,.1f} MB"
                 f" · {rate_mb:.2f} MB/s · {elapsed:,.0f} s")  # fmt: skip
 
@@ -93,3 +114,9 @@ class ProgressMonitor:
             "bytes_from_checkpoint": self.bytes_resumed,
             "bytes_total": self.total_bytes,
         }
+
+    def step_summary(self) -> dict:
+        """Per step of the graph: calls, items, and the seconds workers spent in it (CPU, and wall)."""
+        self._read_events()
+        return {k: {"calls": v["calls"], "items": v["items"], "cpu_s": round(v["cpu_s"], 2),
+                    "wall_s": round(v["wall_s"], 2)} for k, v in sorted(self.steps.items())}  # fmt: skip

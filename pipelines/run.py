@@ -281,6 +281,7 @@ def execute(opts: RunOptions) -> RunResult:
 
         manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
         manifest["resume"] = monitor.summary()
+        manifest["timings_s"]["steps"] = monitor.step_summary()
         write_json_atomically(manifest_path, manifest)
         monitor.set_stage("published")
     finally:
