@@ -34,8 +34,15 @@ def fast_tokenizer_class():
         """Unicode word/punctuation regex: words, numbers and each punctuation mark are tokens, as in datatrove's
         spaCy tokenizers for space-delimited scripts, at a fraction of the cost."""
 
+        _last: tuple[str | None, list[str]] = (None, [])
+
         def word_tokenize(self, text: str) -> list[str]:
-            return _WORD.findall(text, concurrent=False)  # keep the GIL: see filters/pii_engine.py
+            # the three filters tokenize the same text object one after another: tokenize it once
+            last_text, last_words = self._last
+            if text is not last_text:
+                last_words = _WORD.findall(text, concurrent=False)  # keep the GIL: see filters/pii_engine.py
+                self._last = (text, last_words)
+            return list(last_words)
 
         def sent_tokenize(self, text: str) -> list[str]:
             return [s for s in _SENT_END.split(text) if s]
@@ -56,11 +63,12 @@ def fast_repetition_class():
     """datatrove's Gopher repetition rules, same decisions and reasons, with n-grams taken as slices of one joined
     string instead of building a list and joining it for every position (the filter's hot spot).
 
-    Two shortcuts: the most common 2/3/4-gram is counted on integer word ids (exact: same gram, same first-seen
-    tie-break as `Counter.most_common`); and the duplicated 5..10-gram scan stops at the first n without any repeated
-    n-gram, since a longer repeated n-gram contains a repeated shorter one. The one case where datatrove could still
-    reject is a text whose n-grams only collide when joined without spaces across different word boundaries, over
-    more than a tenth of the text: never seen on the corpora in tests/ and benchmarks/.
+    Shortcuts: the most common 2/3/4-gram is counted on integer word ids (exact: same gram, same first-seen
+    tie-break as `Counter.most_common`); the duplicated 5..10-gram scan stops at the first n without any repeated
+    n-gram, since a longer repeated n-gram contains a repeated shorter one, and whether an n-gram repeats is first
+    asked of the integer ids (one `numpy.unique`), the string scan running only when one does. The one case where
+    datatrove could still reject is a text whose n-grams only collide when joined without spaces across different
+    word boundaries, over more than a tenth of the text: never seen on the corpora in tests/ and benchmarks/.
     """
     from collections import Counter
 
@@ -89,25 +97,36 @@ def fast_repetition_class():
             n_words = len(words)
             # offsets of each word in " ".join(words) and in "".join(words)
             spaced, packed = " ".join(words), "".join(words)
-            sp_start, pk_start = [0] * (n_words + 1), [0] * (n_words + 1)
-            for i, w in enumerate(words):
-                sp_start[i + 1] = sp_start[i] + len(w) + 1
-                pk_start[i + 1] = pk_start[i] + len(w)
+            lengths = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
+            pk_start = np.zeros(n_words + 1, dtype=np.int64)
+            np.cumsum(lengths, out=pk_start[1:])
+            sp_start = (pk_start + np.arange(n_words + 1)).tolist()
+            pk_start = pk_start.tolist()
             # words as integers: an n-gram is then one exact integer key (while the vocabulary is small enough), and
             # two spaced n-grams are equal iff their words are, as long as no word holds whitespace
             wid = None
             if n_words and not _SPACE.search(packed):
-                vocab: dict[str, int] = {}
-                wid = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=n_words)
-                v = max(len(vocab), 2)
+                if n_words * int(lengths.max()) <= 1 << 22:  # a fixed-width array of at most 16 MB: sort it in C
+                    _, wid = np.unique(np.array(words), return_inverse=True)
+                else:  # a few very long "words" (a data blob): a dict, not a padded array
+                    vocab: dict[str, int] = {}
+                    wid = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), np.int64, count=n_words)
+                v = max(int(wid.max()) + 1, 2)
+
+            def gram_keys(n: int, m: int):
+                if wid is None or v**n >= 2**62:
+                    return None
+                key = np.zeros(m, dtype=np.int64)
+                for k in range(n):
+                    key = key * v + wid[k : k + m]
+                return key
+
             for n, n_frac in self.top_n_grams:
                 m = n_words - n + 1
                 if m <= 0:
                     continue
-                if wid is not None and v**n < 2**62:
-                    key = np.zeros(m, dtype=np.int64)
-                    for k in range(n):
-                        key = key * v + wid[k : k + m]
+                key = gram_keys(n, m)
+                if key is not None:
                     _, first, counts = np.unique(key, return_index=True, return_counts=True)
                     count = int(counts.max())
                     i = int(first[counts == count].min())  # Counter.most_common(1): the first-seen of the most common
@@ -121,6 +140,10 @@ def fast_repetition_class():
             for n, n_frac in sorted(self.dup_n_grams):
                 # no repeated n-gram means no repeated longer one (each would contain a repeated n-gram): with
                 # n ascending, the first n without repetition decides the rest, exactly as scanning them would
+                m = n_words - n + 1
+                key = gram_keys(n, m) if m > 0 else None
+                if key is not None and len(np.unique(key)) == m:
+                    break  # no word n-gram occurs twice: the scan below would find nothing (see the class doc)
                 seen: set[str] = set()
                 repeated, idx = 0, 0
                 while idx < n_words - n + 1:

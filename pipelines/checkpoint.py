@@ -4,6 +4,9 @@ A checkpoint is written next to its final name and renamed into place when the f
 either a whole checkpoint or none. Its name hashes the input's identity (source, path, size, modification time)
 and the run's fingerprint (policy, takedown list, rights snapshots, pipeline version): change any and the input is
 processed again.
+
+Rows are the file's items in order: `kind` ("doc" or "ledger"), the pickled item, and for documents their `doc_id`
+and `text` as plain columns, so the dedup steps read ids and texts without unpickling documents.
 """
 
 from __future__ import annotations
@@ -21,31 +24,38 @@ import pyarrow.parquet as pq
 
 from pipelines.sources import InputFile
 
-_SCHEMA = pa.schema([pa.field("kind", pa.string()), pa.field("payload", pa.large_binary())])
+_SCHEMA = pa.schema([pa.field("kind", pa.string()), pa.field("payload", pa.large_binary()),
+                     pa.field("doc_id", pa.string()), pa.field("text", pa.large_string())])  # fmt: skip
 _BATCH = 256
+FORMAT = 2  # part of every checkpoint's name: a checkpoint of another layout is never read
 
 
 def checkpoint_name(spec: InputFile, fingerprint: str) -> str:
     st = os.stat(spec.path)
     members = [(m, os.stat(m).st_size, os.stat(m).st_mtime_ns) for m in spec.members if os.path.exists(m)]
-    ident = json.dumps([spec.source_id, spec.rel, st.st_size, st.st_mtime_ns, members, fingerprint])
+    ident = json.dumps([spec.source_id, spec.rel, st.st_size, st.st_mtime_ns, members, fingerprint, FORMAT])
     return hashlib.blake2b(ident.encode(), digest_size=16).hexdigest() + ".parquet"
 
 
 def load(path: str) -> Iterator[tuple[str, object]]:
     pf = pq.ParquetFile(path)
     for batch in pf.iter_batches(batch_size=_BATCH):
-        for kind, payload in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            yield kind, pickle.loads(payload)
+        kinds, payloads, texts = (batch.column(k).to_pylist() for k in ("kind", "payload", "text"))
+        for kind, payload, text in zip(kinds, payloads, texts):
+            item = pickle.loads(payload)
+            if kind == "doc":
+                item.text = text
+            yield kind, item
 
 
-def load_docs(path: str) -> list:
-    """The documents of a checkpoint, in order: a document's position in this list is its position in its file."""
+def load_columns(path: str, columns: list[str]) -> dict[str, list]:
+    """Plain columns (`doc_id`, `text`) of a checkpoint's documents, in order: position k is the file's k-th
+    document."""
     import pyarrow.compute as pc
 
-    table = pq.read_table(path)
-    payloads = table.filter(pc.equal(table.column("kind"), "doc")).column("payload").to_pylist()
-    return [pickle.loads(p) for p in payloads]
+    table = pq.read_table(path, columns=["kind", *columns])
+    table = table.filter(pc.equal(table.column("kind"), "doc"))
+    return {c: table.column(c).to_pylist() for c in columns}
 
 
 class CheckpointWriter:
@@ -56,19 +66,30 @@ class CheckpointWriter:
         self.tmp_path = f"{final_path}.tmp-{os.getpid()}"
         os.makedirs(os.path.dirname(final_path), exist_ok=True)
         self._writer = pq.ParquetWriter(self.tmp_path, _SCHEMA, compression="zstd")
-        self._kinds: list[str] = []
-        self._payloads: list[bytes] = []
+        self._rows: tuple[list, list, list, list] = ([], [], [], [])
 
     def add(self, kind: str, item: object) -> None:
-        self._kinds.append(kind)
-        self._payloads.append(pickle.dumps(item, protocol=5))
-        if len(self._kinds) >= _BATCH:
+        kinds, payloads, ids, texts = self._rows
+        kinds.append(kind)
+        if kind == "doc":
+            text, item.text = item.text, ""  # the text goes to its own column
+            try:
+                payloads.append(pickle.dumps(item, protocol=5))
+            finally:
+                item.text = text
+            ids.append(item.doc_id)
+            texts.append(text)
+        else:
+            payloads.append(pickle.dumps(item, protocol=5))
+            ids.append(None)
+            texts.append(None)
+        if len(kinds) >= _BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        if self._kinds:
-            self._writer.write_table(pa.table([self._kinds, self._payloads], schema=_SCHEMA))
-            self._kinds, self._payloads = [], []
+        if self._rows[0]:
+            self._writer.write_table(pa.table(list(self._rows), schema=_SCHEMA))
+            self._rows = ([], [], [], [])
 
     def commit(self) -> None:
         self._flush()

@@ -95,15 +95,16 @@ class SignFile(beam.DoFn):
 
     def _sign(self, file_no, parts):
         from filters.dedup.lsh import band_hashes
-        from pipelines.checkpoint import load_docs
+        from pipelines.checkpoint import load_columns
 
         keep = survivors(parts)
-        docs = load_docs(self.checkpoints[file_no])
-        pos = np.arange(len(docs)) if keep is None else keep
+        cols = load_columns(self.checkpoints[file_no], ["doc_id", "text"])
+        texts = cols["text"]
+        pos = np.arange(len(texts)) if keep is None else keep
         if not len(pos):
             return
         fz = self.fuzzy
-        sigs = np.concatenate([self._hasher.signatures([docs[k].text for k in pos[s : s + SIGN_SLICE]])
+        sigs = np.concatenate([self._hasher.signatures([texts[k] for k in pos[s : s + SIGN_SLICE]])
                                for s in range(0, len(pos), SIGN_SLICE)])  # fmt: skip
         if fz.verify == "estimated":
             sig_file, pos_file = sig_paths(self.spill_dir, file_no)
@@ -114,7 +115,7 @@ class SignFile(beam.DoFn):
         doc = np.repeat(np.arange(len(pos)), fz.bands)
         band = np.tile(np.arange(fz.bands, dtype=np.uint16), len(pos))
         gid = gids(file_no, pos)[doc]
-        ids = id_array([docs[k].doc_id for k in pos])[doc]
+        ids = id_array([cols["doc_id"][k] for k in pos])[doc]
         part = hv % np.uint64(self.partitions)
         order = np.argsort(part, kind="stable")
         cuts = np.flatnonzero(np.diff(part[order])) + 1
@@ -167,10 +168,10 @@ class _Payloads:
             sig_file, pos_file = sig_paths(self.spill_dir, file_no)
             known = np.load(pos_file)
             return np.load(sig_file, mmap_mode="r")[np.searchsorted(known, positions)]
-        from pipelines.checkpoint import load_docs
+        from pipelines.checkpoint import load_columns
 
-        docs = load_docs(self.checkpoints[file_no])
-        return [docs[int(p)].text for p in positions]
+        texts = load_columns(self.checkpoints[file_no], ["text"])["text"]
+        return [texts[int(p)] for p in positions]
 
 
 class VerifyLeft(beam.DoFn):

@@ -23,6 +23,8 @@ def _texts() -> list[str]:
         sep = rng.choice([" ", "\n", "\n\n"])
         out.append(sep.join(sents))
     out += ["", "a", "word " * 50, "x y\n\nx y\n\nx y"]
+    # one 300,000-character token among repeated words: word ids through a dict, not a fixed-width array
+    out.append("Q" * 300_000 + " " + "the harbour is open and the boats are in " * 6)
     return out
 
 
