@@ -102,6 +102,49 @@ def test_shards_follow_the_contract_and_the_manifest(shared_run):
     assert not (out / "_staging").exists()
 
 
+def test_manifest_times_every_step_of_the_graph_and_counts_its_items(shared_run):
+    out, _res = shared_run
+    manifest = load_manifest(out)
+    steps = manifest["timings_s"]["steps"]
+    ledger = read_ledger(out).to_pylist()
+    by_stage = {}
+    for r in ledger:
+        by_stage.setdefault(r["stage"], []).append(r["decision"])
+    inputs = manifest["resume"]["inputs"]
+    assert steps["read and per-document stages"]["calls"] == inputs
+    # every document leaving the per-document stages gets an exact-dedup row; every survivor of dedup a PII row
+    assert steps["read and per-document stages"]["items"] == len(by_stage["dedup"])
+    assert steps["exact dedup"]["items"] == len(by_stage["dedup"])
+    redacted = [d for d in by_stage["pii"] if d in ("kept", "redacted")]
+    assert steps["dedup decisions, PII, spill"]["calls"] == inputs
+    assert steps["dedup decisions, PII, spill"]["items"] == len(redacted)
+    assert steps["write shards"]["items"] == len(redacted)
+    assert steps["write ledger"]["items"] == len(ledger) - len(by_stage.get("gate", []))
+    assert 0 < steps["dedup decisions, PII, spill / pii"]["cpu_s"] <= steps["dedup decisions, PII, spill"]["cpu_s"]
+    assert all(v["cpu_s"] >= 0 and v["wall_s"] >= 0 for v in steps.values())
+
+
+def test_progress_line_names_the_last_step_once_every_input_is_read(tmp_path):
+    from pipelines.checkpoint import StepTimer, record_event
+    from pipelines.progress import ProgressMonitor
+
+    mon = ProgressMonitor(str(tmp_path), str(tmp_path / "progress.log"), total_inputs=2, total_bytes=10, echo=False)
+    record_event(str(tmp_path), event="processed", input="a", docs=3, bytes=5)
+    with StepTimer(str(tmp_path), "read and per-document stages") as t:
+        t.items = 3
+    mon.tick()
+    assert "[reading and processing inputs] inputs 1/2" in mon.line()
+    record_event(str(tmp_path), event="processed", input="b", docs=4, bytes=5)
+    with StepTimer(str(tmp_path), "fuzzy: buckets") as t:
+        t.parts["sort"] = 0.0
+    mon.tick()
+    assert "last step done: fuzzy: buckets] inputs 2/2" in mon.line()
+    assert mon.summary()["inputs_processed"] == 2  # step events are not inputs
+    steps = mon.step_summary()
+    assert steps["read and per-document stages"]["items"] == 3
+    assert steps["fuzzy: buckets"]["calls"] == 1 and "fuzzy: buckets / sort" in steps
+
+
 PII_POLICY = """
 policy_id: pii-test
 residency:
