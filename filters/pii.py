@@ -28,17 +28,14 @@ import hmac
 import importlib
 import inspect
 import logging
-import os
 import pkgutil
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cache
-from pathlib import Path
 
 from filters.labelled_ids import ENTITY as LABELLED_ID
 from filters.labelled_ids import LabelledIdRecognizer
 from filters.national_ids import (
-    NATIONAL_ID_RECOGNIZERS,
     PATTERN,
     SUPERSEDED_PRESIDIO,
     VALIDATED,
@@ -46,15 +43,16 @@ from filters.national_ids import (
     national_id_recognizer_classes,
     national_languages,
 )
+from filters.pii_policy import COUNTRY_PACKAGES as _COUNTRY_PACKAGES
+from filters.pii_policy import (  # noqa: F401 - part of this module's interface
+    MIN_SALT_CHARS,
+    OPERATORS,
+    check_pii_config,
+    ner_pipeline_available,
+    supported_countries,
+)
 
 log = logging.getLogger(__name__)
-
-# Presidio's country packages → ISO 3166 codes
-_COUNTRY_PACKAGES = {
-    "australia": "AU", "canada": "CA", "finland": "FI", "germany": "DE", "india": "IN", "italy": "IT",
-    "korea": "KR", "nigeria": "NG", "philippines": "PH", "poland": "PL", "singapore": "SG",
-    "south_africa": "ZA", "spain": "ES", "sweden": "SE", "thai": "TH", "turkey": "TR", "uk": "GB", "us": "US",
-}  # fmt: skip
 
 _GENERIC = {
     "EMAIL_ADDRESS": "EmailRecognizer",
@@ -66,8 +64,6 @@ _GENERIC = {
 }
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
-OPERATORS = ("placeholder", "hash", "mask")
-MIN_SALT_CHARS = 16
 NER_TIER = "ner"
 _RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
 
@@ -111,71 +107,6 @@ def recognizer_classes(country: str) -> tuple[type, ...]:
     superseded = SUPERSEDED_PRESIDIO.get(country, frozenset())
     presidio = tuple(c for c in country_recognizer_classes(country) if c.__name__ not in superseded)
     return presidio + national_id_recognizer_classes(country)
-
-
-def supported_countries() -> tuple[str, ...]:
-    """ISO codes with at least one national recognizer (Presidio's or Terroir's)."""
-    return tuple(sorted(set(_COUNTRY_PACKAGES.values()) | set(NATIONAL_ID_RECOGNIZERS)))
-
-
-def ner_pipeline_available(name: str) -> bool:
-    """Whether `name` is an installed spaCy package or a folder holding a saved pipeline (nothing is downloaded)."""
-    import spacy.util
-
-    p = Path(name)
-    return (p.is_dir() and (p / "config.cfg").is_file()) or spacy.util.is_package(name)
-
-
-def check_pii_config(policy, environ=None) -> None:
-    """Fail before any work when the policy's PII settings cannot be honoured; ValueError says what to fix.
-
-    Checks: a known operator; `hash` has its secret salt (>= 16 characters) in the environment variable named by
-    `pii.salt_env`; every country in `pii.countries` has recognizers; every spaCy pipeline in `pii.ner` is
-    installed or a folder when `pii.require_ner` is true, and then every admitted language has one. The salt's
-    value never appears in a message.
-    """
-    environ = os.environ if environ is None else environ
-    where = f"policy {getattr(policy, 'path', '') or '(in memory)'}"
-    problems: list[str] = []
-    op = policy.pii_operator
-    if op not in OPERATORS:
-        problems.append(f"field pii.operator: found {op!r}; allowed values are {list(OPERATORS)}")
-    if op == "hash":
-        salt = environ.get(policy.pii_salt_env, "")
-        if not salt:
-            problems.append(
-                f"field pii.operator: 'hash' needs a secret salt in the environment variable {policy.pii_salt_env} "
-                f"(named by pii.salt_env), which is not set; set it to a random string of at least {MIN_SALT_CHARS} "
-                "characters, or choose operator 'placeholder' or 'mask'"
-            )
-        elif len(salt) < MIN_SALT_CHARS:
-            problems.append(
-                f"field pii.operator: the salt in {policy.pii_salt_env} is shorter than {MIN_SALT_CHARS} characters; "
-                "use a longer random string (short salts make hashed values guessable)"
-            )
-    unknown = [c for c in policy.pii_countries if not recognizer_classes(c)]
-    if unknown:
-        problems.append(
-            f"field pii.countries: no national-identifier recognizers for {unknown}; remove them or choose from "
-            f"{list(supported_countries())}"
-        )
-    missing = {lang: name for lang, name in policy.pii_ner.items() if not ner_pipeline_available(name)}
-    if policy.pii_require_ner:
-        for lang, name in sorted(missing.items()):
-            problems.append(
-                f"field pii.ner.{lang}: spaCy pipeline {name!r} is neither an installed package nor a folder with a "
-                "saved pipeline; install it, fix the path, or set pii.require_ner: false"
-            )
-        if not policy.pii_ner:
-            problems.append("field pii.require_ner: true, but pii.ner names no spaCy pipeline; add one per language")
-        uncovered = sorted(set(policy.languages) - set(policy.pii_ner))
-        if policy.pii_ner and uncovered:
-            problems.append(
-                f"field pii.ner: no spaCy pipeline for admitted language(s) {uncovered}; with pii.require_ner: true "
-                "every language in admission.languages needs one"
-            )
-    if problems:
-        raise ValueError(f"{where}: {len(problems)} PII problem(s):\n  " + "\n  ".join(problems))
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,22 @@ def test_preflight_names_unsupported_countries(tmp_path):
     assert {"JP", "NO", "DK", "FR", "NL", "BR", "TW", "SG", "SE", "GB"} <= set(supported_countries())
 
 
+def test_preflight_country_table_matches_the_recognizers_without_loading_presidio():
+    import subprocess
+    import sys
+
+    from filters.national_ids.registry import NATIONAL_ID_RECOGNIZERS
+    from filters.pii import recognizer_classes
+    from filters.pii_policy import NATIONAL_ID_COUNTRIES
+
+    assert sorted(NATIONAL_ID_COUNTRIES) == sorted(NATIONAL_ID_RECOGNIZERS)
+    assert all(recognizer_classes(c) for c in supported_countries())  # a supported country gets recognizers
+    # the run's preflight checks the PII section without paying Presidio's import (seconds, before any work)
+    probe = "import sys, filters.pii_policy; print('presidio_analyzer' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 # -- NER -------------------------------------------------------------------------------------------------------
 
 

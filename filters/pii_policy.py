@@ -1,0 +1,91 @@
+"""The PII section of a policy, checked without loading Presidio (the run's preflight must be quick).
+
+`filters.pii` builds the recognizers; this module only knows which countries have some, which operators exist and
+whether named spaCy pipelines are installed. `tests/test_pii.py` keeps `NATIONAL_ID_COUNTRIES` equal to the
+national-identifier registry and checks that every supported country does get recognizers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Presidio's country packages → ISO 3166 codes
+COUNTRY_PACKAGES = {
+    "australia": "AU", "canada": "CA", "finland": "FI", "germany": "DE", "india": "IN", "italy": "IT",
+    "korea": "KR", "nigeria": "NG", "philippines": "PH", "poland": "PL", "singapore": "SG",
+    "south_africa": "ZA", "spain": "ES", "sweden": "SE", "thai": "TH", "turkey": "TR", "uk": "GB", "us": "US",
+}  # fmt: skip
+# the countries of `filters.national_ids.registry.NATIONAL_ID_RECOGNIZERS`
+NATIONAL_ID_COUNTRIES = ("AT", "BE", "BG", "BR", "CH", "CL", "CN", "CZ", "DK", "EE", "FR", "GR", "HR", "IE", "IL", "IS",
+                         "JP", "LT", "MX", "NL", "NO", "PT", "RO", "SG", "SI", "SK", "TW")  # fmt: skip
+OPERATORS = ("placeholder", "hash", "mask")
+MIN_SALT_CHARS = 16
+
+
+def supported_countries() -> tuple[str, ...]:
+    """ISO codes with at least one national recognizer (Presidio's or Terroir's)."""
+    return tuple(sorted(set(COUNTRY_PACKAGES.values()) | set(NATIONAL_ID_COUNTRIES)))
+
+
+def ner_pipeline_available(name: str) -> bool:
+    """Whether `name` is an installed spaCy package or a folder holding a saved pipeline (nothing is downloaded)."""
+    import spacy.util
+
+    p = Path(name)
+    return (p.is_dir() and (p / "config.cfg").is_file()) or spacy.util.is_package(name)
+
+
+def check_pii_config(policy, environ=None) -> None:
+    """Fail before any work when the policy's PII settings cannot be honoured; ValueError says what to fix.
+
+    Checks: a known operator; `hash` has its secret salt (>= 16 characters) in the environment variable named by
+    `pii.salt_env`; every country in `pii.countries` has recognizers; every spaCy pipeline in `pii.ner` is
+    installed or a folder when `pii.require_ner` is true, and then every admitted language has one. The salt's
+    value never appears in a message.
+    """
+    environ = os.environ if environ is None else environ
+    where = f"policy {getattr(policy, 'path', '') or '(in memory)'}"
+    problems: list[str] = []
+    op = policy.pii_operator
+    if op not in OPERATORS:
+        problems.append(f"field pii.operator: found {op!r}; allowed values are {list(OPERATORS)}")
+    if op == "hash":
+        salt = environ.get(policy.pii_salt_env, "")
+        if not salt:
+            problems.append(
+                f"field pii.operator: 'hash' needs a secret salt in the environment variable {policy.pii_salt_env} "
+                f"(named by pii.salt_env), which is not set; set it to a random string of at least {MIN_SALT_CHARS} "
+                "characters, or choose operator 'placeholder' or 'mask'"
+            )
+        elif len(salt) < MIN_SALT_CHARS:
+            problems.append(
+                f"field pii.operator: the salt in {policy.pii_salt_env} is shorter than {MIN_SALT_CHARS} characters; "
+                "use a longer random string (short salts make hashed values guessable)"
+            )
+    supported = set(supported_countries())
+    unknown = [c for c in policy.pii_countries if c not in supported]
+    if unknown:
+        problems.append(
+            f"field pii.countries: no national-identifier recognizers for {unknown}; remove them or choose from "
+            f"{list(supported_countries())}"
+        )
+    missing = {lang: name for lang, name in policy.pii_ner.items() if not ner_pipeline_available(name)}
+    if policy.pii_require_ner:
+        for lang, name in sorted(missing.items()):
+            problems.append(
+                f"field pii.ner.{lang}: spaCy pipeline {name!r} is neither an installed package nor a folder with a "
+                "saved pipeline; install it, fix the path, or set pii.require_ner: false"
+            )
+        if not policy.pii_ner:
+            problems.append("field pii.require_ner: true, but pii.ner names no spaCy pipeline; add one per language")
+        uncovered = sorted(set(policy.languages) - set(policy.pii_ner))
+        if policy.pii_ner and uncovered:
+            problems.append(
+                f"field pii.ner: no spaCy pipeline for admitted language(s) {uncovered}; with pii.require_ner: true "
+                "every language in admission.languages needs one"
+            )
+    if problems:
+        raise ValueError(f"{where}: {len(problems)} PII problem(s):\n  " + "\n  ".join(problems))
+
+
