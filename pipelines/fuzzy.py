@@ -199,9 +199,13 @@ class VerifyLeft(beam.DoFn):
         if self.fuzzy.verify not in ("true", "estimated"):
             yield 0, (ga, gb, ia, ib, np.ones(len(ga)))
             return
+        needed = np.unique(ga & _POS)
+        payload = self.payloads.of(file_no, needed)  # this file is read once, whatever the number of higher files
         for fb, (sa, sb, xa, xb) in _by_file(gb, (ga, gb, ia, ib)):
             left = np.unique(sa & _POS)
-            yield fb, (sa, sb, xa, xb, left, self.payloads.of(file_no, left))
+            at = np.searchsorted(needed, left)
+            part = payload[at] if isinstance(payload, np.ndarray) else [payload[k] for k in at.tolist()]
+            yield fb, (sa, sb, xa, xb, left, part)
 
 
 class VerifyRight(beam.DoFn):
