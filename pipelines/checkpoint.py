@@ -125,6 +125,14 @@ class StepTimer:
                      **({"parts": {k: round(v, 4) for k, v in self.parts.items()}} if self.parts else {}))  # fmt: skip
 
 
+def run_timed(work_dir: str | None, step: str, outputs, count=len) -> list:
+    """Drain `outputs` (a generator: its work runs here) under a `StepTimer`; items = `count(results)`."""
+    with StepTimer(work_dir, step) as t:
+        out = list(outputs)
+        t.items = count(out)
+    return out
+
+
 def record_event(work_dir: str, **event) -> None:
     """Append one progress event (a short JSON line; appends of this size are atomic on POSIX filesystems)."""
     event["t"] = round(time.time(), 3)

@@ -58,6 +58,16 @@ def sig_paths(spill_dir: str, file_no: int) -> tuple[str, str]:
     return base + ".npy", base + ".pos.npy"
 
 
+def _rows(out) -> int:
+    """Rows in (key, (array, ...)) outputs."""
+    return sum(len(o[1][0]) for o in out)
+
+
+def tagged_rows(out) -> int:
+    """Rows in (key, (tag, (list, ...))) outputs."""
+    return sum(len(o[1][1][0]) for o in out)
+
+
 def survivors(parts) -> np.ndarray | None:
     """The positions of a file that fuzzy dedup looks at: every document (None), or the exact-dedup survivors."""
     keep = []
@@ -86,12 +96,10 @@ class SignFile(beam.DoFn):
         self._hasher = MinHasher.from_settings(self.fuzzy)
 
     def process(self, kv):
-        from pipelines.checkpoint import StepTimer
+        from pipelines.checkpoint import run_timed
 
-        with StepTimer(self.work_dir, "fuzzy: signatures") as t:
-            out = list(self._sign(*kv))
-            t.items = sum(len(o[1][0]) for o in out) // max(1, self.fuzzy.bands)
-        yield from out
+        bands = max(1, self.fuzzy.bands)
+        yield from run_timed(self.work_dir, "fuzzy: signatures", self._sign(*kv), lambda o: _rows(o) // bands)
 
     def _sign(self, file_no, parts):
         from filters.dedup.lsh import band_hashes
@@ -125,12 +133,9 @@ class SignFile(beam.DoFn):
 
 def bucket_partition(kv, work_dir: str | None = None):
     """One hash partition of band entries → candidate pairs (lower, higher by doc_id), keyed by the lower one's file."""
-    from pipelines.checkpoint import StepTimer
+    from pipelines.checkpoint import run_timed
 
-    with StepTimer(work_dir, "fuzzy: buckets") as t:
-        out = list(_bucket_partition(kv))
-        t.items = sum(len(o[1][0]) for o in out)
-    yield from out
+    yield from run_timed(work_dir, "fuzzy: buckets", _bucket_partition(kv), _rows)
 
 
 def _bucket_partition(kv):
@@ -184,12 +189,9 @@ class VerifyLeft(beam.DoFn):
         self.work_dir = work_dir
 
     def process(self, kv):
-        from pipelines.checkpoint import StepTimer
+        from pipelines.checkpoint import run_timed
 
-        with StepTimer(self.work_dir, "fuzzy: pairs, lower side") as t:
-            out = list(self._pairs(*kv))
-            t.items = sum(len(o[1][0]) for o in out)
-        yield from out
+        yield from run_timed(self.work_dir, "fuzzy: pairs, lower side", self._pairs(*kv), _rows)
 
     def _pairs(self, file_no, chunks):
         chunks = list(chunks)
@@ -218,12 +220,9 @@ class VerifyRight(beam.DoFn):
         self.work_dir = work_dir
 
     def process(self, kv):
-        from pipelines.checkpoint import StepTimer
+        from pipelines.checkpoint import run_timed
 
-        with StepTimer(self.work_dir, "fuzzy: verify") as t:
-            out = list(self._verify(*kv))
-            t.items = sum(len(o[1][0]) for o in out)
-        yield from out
+        yield from run_timed(self.work_dir, "fuzzy: verify", self._verify(*kv), _rows)
 
     def _verify(self, file_no, chunks):
         chunks = list(chunks)
@@ -257,12 +256,9 @@ class VerifyRight(beam.DoFn):
 def components(kv, work_dir: str | None = None):
     """All verified edges → per input file: (positions, representative doc_id, component size, best similarity,
     is the representative). The representative is the component's lowest (doc_id, gid)."""
-    from pipelines.checkpoint import StepTimer
+    from pipelines.checkpoint import run_timed
 
-    with StepTimer(work_dir, "fuzzy: components") as t:
-        out = list(_components(kv))
-        t.items = sum(len(o[1][1][0]) for o in out)
-    yield from out
+    yield from run_timed(work_dir, "fuzzy: components", _components(kv), tagged_rows)
 
 
 def _components(kv):

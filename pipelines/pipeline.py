@@ -156,12 +156,10 @@ class ProcessInput(beam.DoFn):
 def decide_exact(kv, work_dir: str | None = None):
     """One content-hash partition → per input file ("exact", (positions, keeper doc_id or None, group size)): each
     group of equal hashes keeps its lowest (doc_id, file, position); the others name it."""
-    from pipelines.checkpoint import StepTimer
+    from pipelines.checkpoint import run_timed
+    from pipelines.fuzzy import tagged_rows
 
-    with StepTimer(work_dir, "exact dedup") as t:
-        out = list(_decide_exact(kv))
-        t.items = sum(len(o[1][1][0]) for o in out)
-    yield from out
+    yield from run_timed(work_dir, "exact dedup", _decide_exact(kv), tagged_rows)
 
 
 def _decide_exact(kv):
