@@ -30,9 +30,14 @@ def residual_pii(text: str, extra_finder=None) -> int:
     """Number of validated identifiers in `text` (raw values are never returned)."""
     from stdnum import iban
 
-    n = len(_EMAIL.findall(text))
-    n += sum(1 for m in _IBAN.finditer(text) if iban.is_valid(m.group(0)))
-    n += sum(1 for m in _CARD.finditer(text) if 13 <= len(d := re.sub(r"\D", "", m.group(0))) <= 19 and _luhn_ok(d))
+    # each scan runs only where it could match: an e-mail needs an "@", a card number 13 ASCII digits, an IBAN 2
+    # (counting characters is some fifty times cheaper than a regex scan over the text)
+    n = len(_EMAIL.findall(text)) if "@" in text else 0
+    digits = sum(map(text.count, "0123456789"))
+    if digits >= 2:
+        n += sum(1 for m in _IBAN.finditer(text) if iban.is_valid(m.group(0)))
+    if digits >= 13:
+        n += sum(1 for m in _CARD.finditer(text) if 13 <= len(d := re.sub(r"\D", "", m.group(0))) <= 19 and _luhn_ok(d))
     if extra_finder is not None:
         n += extra_finder(text)
     return n
