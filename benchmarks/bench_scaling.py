@@ -56,7 +56,7 @@ def run_size(n: int, workers: int, work: Path) -> dict:
     policy.write_text(POLICY_TEMPLATE.replace("{world}", WORLD_RESIDENCY))
     cmd = [sys.executable, "-c", PEAK_RSS_SAMPLER, sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy),
            "--input", f"crawl={data}", "--output", str(work / f"out-{n}"), "--workers", str(workers),
-           "--overwrite"]  # fmt: skip
+           "--overwrite", "--no-resume"]  # fmt: skip (never replay checkpoints of an earlier, interrupted run)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
