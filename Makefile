@@ -64,7 +64,7 @@ bench: $(BENCH_STAMP)
 bench-full: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_e2e.py --docs 10000 --workers 2
 	$(BIN)/python benchmarks/bench_dedup.py --docs 10000 --scale 10000,100000,1000000
-	$(BIN)/python benchmarks/bench_scaling.py --sizes 1000,10000,100000
+	$(BIN)/python benchmarks/bench_scaling.py --sizes 10000,100000,1000000
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
