@@ -58,9 +58,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_dedup.py --docs 2000 --throughput-docs 500
 	$(BIN)/python benchmarks/bench_pii.py --docs 200 --repeat 1
 
-# The figures of docs/benchmarks.md and docs/dedup.md: larger corpora and the scaling curves (about an hour).
-# The whole pipeline on the local runner stops at 100k documents: Beam's FnApiRunner holds every intermediate
-# collection in memory (docs/benchmarks.md); dedup alone (`terroir dedup`, out of core) runs to 1M.
+# The figures of docs/benchmarks.md and docs/dedup.md: larger corpora and the scaling curves (about 80 minutes, most
+# of it the whole pipeline at 1M documents; its corpus is generated first, about 5 minutes).
 bench-full: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_e2e.py --docs 10000 --workers 2
 	$(BIN)/python benchmarks/bench_dedup.py --docs 10000 --scale 10000,100000,1000000
