@@ -5,8 +5,8 @@ either a whole checkpoint or none. Its name hashes the input's identity (source,
 and the run's fingerprint (policy, takedown list, rights snapshots, pipeline version): change any and the input is
 processed again.
 
-Rows are the file's items in order: `kind` ("doc" or "ledger"), the pickled item, and for documents their `doc_id`
-and `text` as plain columns, so the dedup steps read ids and texts without unpickling documents.
+Rows are the file's items in order: `kind` ("doc" or "ledger"), the pickled item, and for documents their `doc_id`,
+`content_hash` and `text` as plain columns, so dedup and a resumed run read them without unpickling documents.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ import pyarrow.parquet as pq
 from pipelines.sources import InputFile
 
 _SCHEMA = pa.schema([pa.field("kind", pa.string()), pa.field("payload", pa.large_binary()),
-                     pa.field("doc_id", pa.string()), pa.field("text", pa.large_string())])  # fmt: skip
+                     pa.field("doc_id", pa.string()), pa.field("content_hash", pa.string()),
+                     pa.field("text", pa.large_string())])  # fmt: skip
 _BATCH = 256
-FORMAT = 2  # part of every checkpoint's name: a checkpoint of another layout is never read
+FORMAT = 3  # part of every checkpoint's name: a checkpoint of another layout is never read
 
 
 def checkpoint_name(spec: InputFile, fingerprint: str) -> str:
@@ -49,7 +50,7 @@ def load(path: str) -> Iterator[tuple[str, object]]:
 
 
 def load_columns(path: str, columns: list[str]) -> dict[str, list]:
-    """Plain columns (`doc_id`, `text`) of a checkpoint's documents, in order: position k is the file's k-th
+    """Plain columns (`doc_id`, `content_hash`, `text`) of a checkpoint's documents, in order: position k is the file's k-th
     document."""
     import pyarrow.compute as pc
 
@@ -66,10 +67,10 @@ class CheckpointWriter:
         self.tmp_path = f"{final_path}.tmp-{os.getpid()}"
         os.makedirs(os.path.dirname(final_path), exist_ok=True)
         self._writer = pq.ParquetWriter(self.tmp_path, _SCHEMA, compression="zstd")
-        self._rows: tuple[list, list, list, list] = ([], [], [], [])
+        self._rows: tuple[list, ...] = ([], [], [], [], [])
 
     def add(self, kind: str, item: object) -> None:
-        kinds, payloads, ids, texts = self._rows
+        kinds, payloads, ids, hashes, texts = self._rows
         kinds.append(kind)
         if kind == "doc":
             text, item.text = item.text, ""  # the text goes to its own column
@@ -78,10 +79,12 @@ class CheckpointWriter:
             finally:
                 item.text = text
             ids.append(item.doc_id)
+            hashes.append(item.content_hash)
             texts.append(text)
         else:
             payloads.append(pickle.dumps(item, protocol=5))
             ids.append(None)
+            hashes.append(None)
             texts.append(None)
         if len(kinds) >= _BATCH:
             self._flush()
@@ -89,7 +92,7 @@ class CheckpointWriter:
     def _flush(self) -> None:
         if self._rows[0]:
             self._writer.write_table(pa.table(list(self._rows), schema=_SCHEMA))
-            self._rows = ([], [], [], [])
+            self._rows = ([], [], [], [], [])
 
     def commit(self) -> None:
         self._flush()

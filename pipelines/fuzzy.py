@@ -210,6 +210,21 @@ class VerifyLeft(beam.DoFn):
             yield fb, (sa, sb, xa, xb, left, part)
 
 
+class _Shingles(dict):
+    """Shingle sets of a list of texts, computed on first use: `shingles[k]` for `texts[k]`."""
+
+    def __init__(self, texts: list[str], fuzzy) -> None:
+        super().__init__()
+        self.texts, self.fuzzy = texts, fuzzy
+
+    def __missing__(self, k: int) -> set:
+        from filters.dedup import shingle_strings
+
+        fz = self.fuzzy
+        s = self[k] = shingle_strings(self.texts[k], fz.mode, fz.width, fz.ngrams)
+        return s
+
+
 class VerifyRight(beam.DoFn):
     """(file of the higher documents, pairs with the lower side's payload) → verified edges
     (gid_a, gid_b, doc_id_a, doc_id_b, similarity) at or above the threshold."""
@@ -229,24 +244,15 @@ class VerifyRight(beam.DoFn):
         fz = self.fuzzy
         right = np.unique(np.concatenate([c[1] & _POS for c in chunks]))
         rp = self.payloads.of(file_no, right)
-        cache_b: dict[int, set] = {}
+        right_shingles = _Shingles(rp, fz)  # a higher document meets several lower ones: its shingles are kept
         for ga, gb, ia, ib, left, lp in chunks:
             ka = np.searchsorted(left, ga & _POS)
             kb = np.searchsorted(right, gb & _POS)
             if fz.verify == "estimated":
                 sims = np.mean(np.asarray(lp)[ka] == np.asarray(rp)[kb], axis=1)
             else:
-                from filters.dedup import shingle_strings
-
-                cache_a: dict[int, set] = {}
-
-                def sh(cache, texts, k):
-                    s = cache.get(k)
-                    if s is None:
-                        s = cache[k] = shingle_strings(texts[k], fz.mode, fz.width, fz.ngrams)
-                    return s
-
-                sims = np.array([round(set_jaccard(sh(cache_a, lp, x), sh(cache_b, rp, y)), 4)
+                left_shingles = _Shingles(lp, fz)
+                sims = np.array([round(set_jaccard(left_shingles[x], right_shingles[y]), 4)
                                  for x, y in zip(ka.tolist(), kb.tolist())], dtype=np.float64)  # fmt: skip
             ok = sims >= fz.threshold
             if ok.any():

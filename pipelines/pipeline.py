@@ -116,10 +116,8 @@ class ProcessInput(beam.DoFn):
         size = os.path.getsize(spec.path) + sum(os.path.getsize(m) for m in spec.members if os.path.exists(m))
         ids, hashes = [], []
         if resumed:
-            for kind, item in checkpoint.load(final):
-                if kind == "doc":
-                    ids.append(item.doc_id)
-                    hashes.append(item.content_hash)
+            cols = checkpoint.load_columns(final, ["doc_id", "content_hash"])
+            ids, hashes = cols["doc_id"], cols["content_hash"]
             checkpoint.record_event(work, event="resumed", input=spec.rel, docs=len(ids), bytes=size)
             return ids, hashes
         writer = checkpoint.CheckpointWriter(final)
