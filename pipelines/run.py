@@ -28,6 +28,10 @@ class ConfigError(ValueError):
     """Wrong configuration: raised before any work starts, with a message that says what to fix."""
 
 
+class WorkersDidNotStart(RuntimeError):
+    """The runner's workers never started: nothing was processed, and the message says what to check."""
+
+
 @dataclass
 class RunOptions:
     policy_path: str
@@ -45,6 +49,7 @@ class RunOptions:
     job_endpoint: str | None = None  # Beam job server for flink and spark
     extra_beam_args: list[str] = field(default_factory=list)
     dedup_backend: str | None = None  # cpu, gpu or auto: overrides the policy's dedup.fuzzy.backend
+    worker_start_timeout: float = 120.0  # seconds until the first worker must have started; 0 waits for ever
 
 
 @dataclass
@@ -155,6 +160,16 @@ def preflight(opts: RunOptions) -> Preflight:
         raise ConfigError(f"--runner {opts.runner} needs --job-endpoint HOST:PORT of a Beam {opts.runner} job server")
     if opts.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if opts.worker_start_timeout < 0:
+        raise ConfigError("--worker-start-timeout must be 0 (wait for ever) or a number of seconds")
+    if opts.runner == "local" and opts.workers > 1:
+        problem = loopback_problem()
+        if problem:
+            raise ConfigError(
+                f"the local runner's {opts.workers} worker processes talk to this process over the loopback "
+                f"interface, which does not work here ({problem}); bring it up (`ip link set lo up`) or run with "
+                "--workers 1, which needs no worker processes"
+            )
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
         raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
     inputs = plan_inputs(policy, opts.inputs)
@@ -189,6 +204,30 @@ def preflight(opts: RunOptions) -> Preflight:
     except SuiteError as exc:
         raise ConfigError(str(exc)) from None
     return Preflight(policy, inputs, storages, snapshots)
+
+
+def loopback_problem(timeout_s: float = 2.0) -> str | None:
+    """None when a TCP connection to `localhost` works (what the local runner's workers open to reach the driver),
+    else what failed. Takes milliseconds; without it a run with the loopback interface down waits in gRPC timeouts."""
+    import socket
+
+    problems = []
+    try:
+        addresses = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"localhost does not resolve: {exc}"
+    for family, _, _, _, addr in addresses:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as srv:
+                srv.bind((addr[0], 0))
+                srv.listen(1)
+                srv.settimeout(timeout_s)
+                with socket.create_connection(srv.getsockname()[:2], timeout=timeout_s):
+                    srv.accept()[0].close()
+            return None
+        except OSError as exc:
+            problems.append(f"{addr[0]}: {exc.strerror or exc}")
+    return "; ".join(problems) or "localhost has no address"
 
 
 def beam_options(opts: RunOptions):
@@ -264,16 +303,31 @@ def execute(opts: RunOptions) -> RunResult:
 
     warm = threading.Thread(target=_prewarm_gate, name="terroir-prewarm", daemon=True)
     warm.start()
+    stalled = threading.Event()
+    if opts.worker_start_timeout:
+        import _thread
+
+        monitor.watch_worker_start(opts.worker_start_timeout, lambda: (stalled.set(), _thread.interrupt_main()))
     try:
-        p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
-        build_pipeline(p, plan)
-        result = p.run()
         try:
-            result.wait_until_finish()
-        finally:
-            client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
-            if client is not None:
-                client.close()
+            p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
+            build_pipeline(p, plan)
+            result = p.run()
+            try:
+                result.wait_until_finish()
+            finally:
+                client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
+                if client is not None:
+                    client.close()
+        except KeyboardInterrupt:
+            if not stalled.is_set():
+                raise
+            _stop_worker_processes()
+            raise WorkersDidNotStart(
+                f"no {opts.runner} runner worker started within {opts.worker_start_timeout:g} s, so nothing was "
+                "processed; check that the workers can start and reach this machine (the local runner's workers use "
+                "localhost; a cluster's need the scheduler), or raise --worker-start-timeout for a slow cluster"
+            ) from None
         t_pipeline = time.monotonic() - t0
         monitor.set_stage("gate and publish")
 
@@ -290,6 +344,18 @@ def execute(opts: RunOptions) -> RunResult:
     if not opts.keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def _stop_worker_processes() -> None:
+    """End the worker processes this run started (a stalled runner leaves them waiting for the driver)."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        child.kill()
 
 
 def _prewarm_gate() -> None:

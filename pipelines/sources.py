@@ -111,10 +111,15 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         return
     stats = {"records": 0, "errors": 0}
     fatal = None
+    seen: set[str] = set()
     try:
         for kind, item in reader(spec):
             if kind == "doc":
                 stats["records"] += 1
+                if item.doc_id in seen:
+                    yield "ledger", _reidentify(spec, item, seen)
+                    stats["reidentified"] = stats.get("reidentified", 0) + 1
+                seen.add(item.doc_id)
             elif item.get("decision") == "error":
                 stats["errors"] += 1
             yield kind, item
@@ -129,6 +134,22 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         yield "ledger", _file_row(spec, "kept", f"{stats['records']} record(s), {stats['errors']} damaged", **stats)
     else:
         yield "ledger", _file_row(spec, "kept", f"{stats['records']} record(s)", **stats)
+
+
+def _reidentify(spec: InputFile, doc: Document, seen: set[str]) -> dict:
+    """A record whose id an earlier record of the same file already has (a dump's repeated id field, a METS that lists
+    one article twice) gets a new id, deterministic for the file: its locator with the occurrence number appended
+    (`dump.jsonl#42~2`). Both records go on; the ledger says which one was renamed, with the first one's doc_id.
+    Files are read one at a time and their locators start with their own path, so ids are unique across files."""
+    original = doc.doc_id
+    n = 2
+    while make_doc_id(spec.source_id, f"{doc.record_locator}~{n}") in seen:
+        n += 1
+    doc.record_locator = f"{doc.record_locator}~{n}"
+    doc.doc_id = make_doc_id(spec.source_id, doc.record_locator)
+    return ledger_row(doc.doc_id, "read", "kept", f"record repeats the id of an earlier record of this file; "
+                      f"re-identified as occurrence {n}", spec.source_id, spec.rel,
+                      {"repeats_doc_id": original, "occurrence": n})  # fmt: skip
 
 
 def _first_line(exc: Exception) -> str:
