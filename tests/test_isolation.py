@@ -201,3 +201,28 @@ def test_a_runner_whose_workers_never_start_is_stopped_by_the_watchdog(tmp_path,
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "no local runner worker started within 0.2 s" in proc.stderr
     assert not (tmp_path / "out" / "release.json").exists()
+
+
+def test_a_stage_failing_on_one_document_withholds_that_document_only():
+    """A per-document stage that raises (here on a web record whose page is bytes, not decoded text) ends that
+    document with an `error` row naming the stage and the exception type; the next document goes through."""
+    from filters.document import Document
+    from pipelines.stages import DocumentStages
+    from schemas.policy import load_policy
+
+    stages = DocumentStages(load_policy(str(REPO / "policies" / "demo-eu.yaml")))
+    secret = "Ring Karin Holm på 070-123 45 67"
+
+    def page(doc_id: str, html) -> Document:
+        return Document(doc_id=doc_id, source_id="web", source_type="web", input_path="crawl.warc",
+                        record_locator=f"crawl.warc@{doc_id}", html=html, url=f"https://example.de/{doc_id}")  # fmt: skip
+
+    bad = list(stages.process(page("bad", f"<html><body><p>{secret}</p></body></html>".encode())))
+    assert [k for k, _ in bad] == ["ledger"]
+    row = bad[0][1]
+    assert (row["stage"], row["decision"]) == ("rights", "error") and "TypeError" in row["reason"]
+    assert secret not in json.dumps(row)
+    good_html = "<html><body>" + "".join(f"<p>{t}</p>" for t in CONTROL_TEXTS) * 3 + "</body></html>"
+    good = list(stages.process(page("good", good_html.replace("Kommun", "Stadshus"))))
+    assert all(r["decision"] != "error" for k, r in good if k == "ledger")
+    assert {r["stage"] for k, r in good if k == "ledger"} >= {"rights", "extract", "langid"}
