@@ -262,15 +262,55 @@ def make_runner(opts: RunOptions):
 
 def execute(opts: RunOptions) -> RunResult:
     """Run everything. Raises `ConfigError` / `PolicyError` before any work when the configuration is wrong."""
+    t0 = time.monotonic()
+    pre = preflight(opts)
+    out = Path(opts.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]):
+        return _execute(opts, pre, out, t0)
+
+
+class RunLock:
+    """An exclusive lock on the output folder and on every local storage folder for the whole run: a second run on
+    any of them fails at once instead of publishing a release that mixes both runs' inputs. The lock is the kernel's
+    (flock on the folders themselves), so a killed run leaves nothing to clean up and no file in the release."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = sorted({f.resolve() for f in folders})
+        self._fds: list[int] = []
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            for folder in self.folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+                self._fds.append(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ConfigError(
+                        f"{folder} is in use by another terroir run (it holds the folder's lock); wait for that run "
+                        "to finish, or give this one another --output and storage"
+                    ) from None
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for fd in self._fds:
+            os.close(fd)  # closing the descriptor releases its lock
+        self._fds = []
+
+
+def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResult:
     import apache_beam as beam
 
     from pipelines.pipeline import RunPlan, build_pipeline
 
-    t0 = time.monotonic()
-    pre = preflight(opts)
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
-    out = Path(opts.output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "release.json"
     if manifest_path.exists():
         manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild

@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 
+from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 from expectations.rows import expectation_rows, failing_rows
 
 REPO = Path(__file__).resolve().parent.parent
 
 CONTROL_TEXTS = [
-    "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen och "
-    "beslutade att bygget ska börja redan i vår, efter en lång debatt om kostnaderna.",
-    "Biblioteket i centrum förlänger sina öppettider under sommaren, och barnavdelningen får nya böcker på "
-    "arabiska, finska och somaliska efter önskemål från föräldrar i stadsdelen.",
-    "Hamnen tog emot fler kryssningsfartyg än någonsin i år; turistbyrån räknar med att handeln i gamla stan "
-    "gynnas, men boende klagar på trängseln på de smala gatorna vid torget.",
+    ("Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen och "
+    "beslutade att bygget ska börja redan i vår, efter en lång debatt om kostnaderna."),
+    ("Biblioteket i centrum förlänger sina öppettider under sommaren, och barnavdelningen får nya böcker på "
+    "arabiska, finska och somaliska efter önskemål från föräldrar i stadsdelen."),
+    ("Hamnen tog emot fler kryssningsfartyg än någonsin i år; turistbyrån räknar med att handeln i gamla stan "
+    "gynnas, men boende klagar på trängseln på de smala gatorna vid torget."),
 ]
 
 POLICY = """
@@ -62,12 +62,12 @@ def _published_texts(out: Path) -> list[str]:
 
 def test_repeated_ids_in_a_dump_are_reidentified_and_everything_publishes(tmp_path):
     texts = [
-        "Sjöfartsverket varnar för isbildning i skärgården; fartygen ombeds hålla nedsatt fart i farlederna kring "
-        "ön under helgen, när temperaturen väntas sjunka kraftigt efter midnatt.",
-        "Länsstyrelsen delar ut bidrag till föreningar som ordnar sommarlovsaktiviteter för barn; ansökan ska vara "
-        "inne före maj, och pengarna räcker till ett trettiotal nya projekt i länet.",
-        "Skolan på Norra berget får en ny idrottshall efter beslut i nämnden; bygget beräknas ta två år och "
-        "eleverna får under tiden använda den gamla hallen vid simhuset.",
+        ("Sjöfartsverket varnar för isbildning i skärgården; fartygen ombeds hålla nedsatt fart i farlederna kring "
+        "ön under helgen, när temperaturen väntas sjunka kraftigt efter midnatt."),
+        ("Länsstyrelsen delar ut bidrag till föreningar som ordnar sommarlovsaktiviteter för barn; ansökan ska vara "
+        "inne före maj, och pengarna räcker till ett trettiotal nya projekt i länet."),
+        ("Skolan på Norra berget får en ny idrottshall efter beslut i nämnden; bygget beräknas ta två år och "
+        "eleverna får under tiden använda den gamla hallen vid simhuset."),
     ]
     # three records share the id "7"; one repeats a text exactly (a real duplicate, for exact dedup to handle)
     records = [{"id": "7", "text": texts[0]}, {"id": "7", "text": texts[1]}, {"id": "8", "text": texts[2]},
