@@ -177,6 +177,30 @@ def _describe_schema_error(err) -> str:
     return f"field {where}: found {found}; {err.message}"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as a policy needs it: a key given twice is an error (YAML keeps the last silently), and every key is a
+    string (an unquoted `no:` or `on:` is a boolean in YAML 1.1: the Norwegian language key would become False)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                hint = ""
+                if isinstance(key, bool):
+                    hint = f" (YAML reads {key_node.value!r} as {key}: quote it, \"{key_node.value}\")"
+                raise PolicyError(f"line {line}: key {key_node.value!r} is not a string{hint}")
+            if key in seen:
+                raise PolicyError(f"line {line}: key {key!r} appears twice in one mapping (first at line {seen[key]}); "
+                                  "keep one")  # fmt: skip
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises `PolicyError` (never a bare YAML or schema exception)."""
     import hashlib
@@ -188,7 +212,9 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy {p}: file not found")
     data_bytes = p.read_bytes()
     try:
-        doc = yaml.safe_load(data_bytes)
+        doc = yaml.load(data_bytes, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except PolicyError as exc:
+        raise PolicyError(f"policy {p}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
