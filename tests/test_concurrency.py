@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import read_shards
 
 pytestmark = pytest.mark.slow

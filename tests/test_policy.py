@@ -94,6 +94,6 @@ def test_a_yaml_pitfall_in_the_policy_fails_before_any_output_exists(tmp_path, s
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--policy", str(p), "--input",
                            str(shared / "tei"), "--output", str(out)], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+                          cwd=Path(__file__).resolve().parent.parent, check=False)  # fmt: skip
     assert proc.returncode == 2 and "quote it" in proc.stderr
     assert not out.exists()
