@@ -188,7 +188,7 @@ def preflight(opts: RunOptions) -> Preflight:
         raise ConfigError(f"output {out} already holds a published release; pass --overwrite or choose a new folder")
     storages = st.resolve(policy, out.resolve())
     try:
-        st.check(policy, storages)
+        st.check(policy, storages, out.resolve())
     except st.StorageError as exc:
         raise ConfigError(str(exc)) from None
     from filters.pii_policy import check_pii_config
@@ -267,6 +267,9 @@ def execute(opts: RunOptions) -> RunResult:
     out = Path(opts.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]):
+        from pipelines.storage import claim
+
+        claim(pre.storage, out)
         return _execute(opts, pre, out, t0)
 
 

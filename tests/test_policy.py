@@ -97,3 +97,23 @@ def test_a_yaml_pitfall_in_the_policy_fails_before_any_output_exists(tmp_path, s
                           cwd=Path(__file__).resolve().parent.parent, check=False)  # fmt: skip
     assert proc.returncode == 2 and "quote it" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("suite, needle", [
+    ("../elsewhere/suite.json", "lies outside the policy's folder"),
+    ("/etc/suite.json", "lies outside the policy's folder"),
+    ("../../corpus_shard", "neither a built-in suite's name nor a .json file"),
+])  # fmt: skip
+def test_a_gate_suite_is_built_in_or_beside_the_policy(tmp_path, suite, needle):
+    p = tmp_path / "policy.yaml"
+    p.write_text(STRICT_BASE + f"gates: {{suite: {suite!r}}}\n")
+    with pytest.raises(PolicyError) as err:
+        load_policy(p)
+    assert needle in str(err.value)
+
+
+def test_a_custom_suite_beside_the_policy_is_resolved_from_the_policy_folder(tmp_path):
+    (tmp_path / "suites").mkdir()
+    p = tmp_path / "policy.yaml"
+    p.write_text(STRICT_BASE + "gates: {suite: suites/mine.json}\n")
+    assert load_policy(p).gate_suite == str(tmp_path / "suites" / "mine.json")
