@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.progress import ProgressMonitor
-from pipelines.sources import InputFile, file_sha256, mets_claims, sniff_format
+from pipelines.sources import InputFile, file_sha256, input_root, mets_claims, sniff_format
 from schemas import SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
 
@@ -103,7 +103,7 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
         members: dict[Path, tuple[str, ...]] = {}
         for p, fmt in specs:
             if fmt == "mets":
-                members[p] = tuple(m for m in mets_claims(str(p)) if os.path.isfile(m))
+                members[p] = tuple(m for m in mets_claims(str(p), base) if os.path.isfile(m))
                 claimed.update(members[p])
         for p, fmt in specs:
             if str(p.resolve()) in claimed:
@@ -438,9 +438,9 @@ def input_checksums(inputs: list[InputFile]) -> list[dict]:
     for f in sorted(inputs, key=lambda f: (f.source_id, f.rel)):
         out.append({"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
                     "sha256": file_sha256(f.path)})  # fmt: skip
-        base = Path(f.path).parent
+        root = input_root(f).resolve()
         for m in sorted(f.members):
-            rel = (Path(f.rel).parent / Path(m).relative_to(base)).as_posix()
+            rel = Path(m).relative_to(root).as_posix()
             out.append({"source_id": f.source_id, "path": rel, "format": f"alto (via {f.rel})",
                         "bytes": os.path.getsize(m), "sha256": file_sha256(m)})  # fmt: skip
     return out

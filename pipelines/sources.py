@@ -264,30 +264,47 @@ def _read_alto(spec: InputFile):
         )  # fmt: skip
 
 
-def mets_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS file references (empty when it cannot be parsed)."""
+def input_root(spec: InputFile) -> Path:
+    """The folder the user named (for a single file, its folder): `spec.rel` is relative to it."""
+    return Path(spec.path).parents[len(Path(spec.rel).parts) - 1]
+
+
+def member_path(mets_path: str, href: str, root: Path) -> Path:
+    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
+    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
+    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
+    return target
+
+
+def mets_claims(path: str, root: Path) -> tuple[str, ...]:
+    """Absolute paths of the ALTO files inside `root` that a METS file references (empty when it cannot be parsed)."""
     try:
         mets = parse_mets(Path(path).read_bytes())
     except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
         return ()
-    base = Path(path).parent
     out = []
     for href in mets.files.values():
         try:
-            out.append(str((base / href_to_relpath(href)).resolve()))
+            out.append(str(member_path(path, href, root)))
         except ExtractionError:
-            continue
+            continue  # the worker records the refusal
     return tuple(out)
 
 
 def _read_mets(spec: InputFile):
     data = Path(spec.path).read_bytes()
     mets = parse_mets(data)
-    base = Path(spec.path).parent
+    root = input_root(spec)
     missing = []
     pages = {}
     for fid, href in mets.files.items():
-        p = base / href_to_relpath(href)
+        try:
+            p = member_path(spec.path, href, root)
+        except ExtractionError as exc:
+            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", str(exc))
+            continue
         if not p.is_file():
             missing.append(href_to_relpath(href))
             continue

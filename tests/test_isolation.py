@@ -226,3 +226,51 @@ def test_a_stage_failing_on_one_document_withholds_that_document_only():
     good = list(stages.process(page("good", good_html.replace("Kommun", "Stadshus"))))
     assert all(r["decision"] != "error" for k, r in good if k == "ledger")
     assert {r["stage"] for k, r in good if k == "ledger"} >= {"rights", "extract", "langid"}
+
+
+METS = """<?xml version="1.0" encoding="UTF-8"?>
+<mets xmlns="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink">
+ <fileSec><fileGrp USE="ALTO">
+{files}
+ </fileGrp></fileSec>
+ <structMap TYPE="PHYSICAL"><div TYPE="issue">{areas}</div></structMap>
+</mets>
+"""
+
+
+def _mets(hrefs: list[str]) -> str:
+    files = "\n".join(f'  <file ID="f{i}"><FLocat LOCTYPE="URL" xlink:href="{h}"/></file>' for i, h in enumerate(hrefs))
+    areas = "".join(f'<div TYPE="page"><fptr><area FILEID="f{i}"/></fptr></div>' for i in range(len(hrefs)))
+    return METS.format(files=files, areas=areas)
+
+
+def test_mets_members_resolve_inside_the_input_folder_only(tmp_path, shared):
+    """A METS in `issue/` whose ALTO pages sit in a sibling folder `alto/` of the same input is read (it used to crash
+    the run at publish); references outside the input folder are refused with a ledger row and never read."""
+    page = (shared / "alto" / "testAltos_0_testAlto.xml").read_bytes()
+    secret = tmp_path / "outside.xml"
+    secret.write_bytes(page.replace(b"CONTENT=\"", b"CONTENT=\"Geheim"))  # an ALTO outside the input: never read
+    root = tmp_path / "input"
+    (root / "alto").mkdir(parents=True)
+    (root / "issue").mkdir()
+    (root / "alto" / "p1.xml").write_bytes(page)
+    hrefs = ["../alto/p1.xml", "../../outside.xml", f"file://{secret}"]
+    (root / "issue" / "issue.xml").write_text(_mets(hrefs), encoding="utf-8")
+    policy = write_policy(tmp_path / "policy.yaml", """
+policy_id: mets-paths
+residency:
+  regions:
+    de: {jurisdictions: [DE], storage: shards/de}
+sources:
+  lib: {jurisdiction: DE, license: CC0-1.0}
+admission: {default_min_lang_score: 0.0}
+quality: {enabled: false}
+""")
+    out = tmp_path / "out"
+    res = run_terroir(policy, [f"lib={root}"], out)
+    m = res.manifest
+    assert {i["path"] for i in m["inputs"]} == {"issue/issue.xml", "alto/p1.xml"}
+    texts = read_shards(m, out).column("text").to_pylist()
+    assert len(texts) == 1 and "Geheim" not in texts[0]
+    refused = [r for r in read_ledger(out).to_pylist() if r["stage"] == "read" and r["decision"] == "error"]
+    assert len(refused) == 2 and all("lies outside the input folder; refused" in r["reason"] for r in refused)
