@@ -315,9 +315,6 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
 
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
     manifest_path = out / "release.json"
-    if manifest_path.exists():
-        manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild
-    (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
     staging = out / "_staging"
     shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
     staging.mkdir(parents=True)
@@ -376,6 +373,10 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
 
         from pipelines.publish import publish
 
+        # a release already published here (--overwrite) stays intact and loadable while the graph runs; it is
+        # unpublished only now, when the new one is staged and about to replace it
+        manifest_path.unlink(missing_ok=True)
+        (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
         manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
         manifest["resume"] = monitor.summary()
         manifest["timings_s"]["steps"] = monitor.step_summary()
