@@ -273,6 +273,12 @@ def execute(opts: RunOptions) -> RunResult:
         return _execute(opts, pre, out, t0)
 
 
+def work_dir_of(out: Path) -> Path:
+    """Checkpoints, spills and staged shards of a run: beside the release folder, never inside it (checkpoints hold
+    unredacted text), so a crash leaves nothing raw in a folder that is published or copied. Same path on a rerun."""
+    return out.parent / f".{out.name}.terroir-work"
+
+
 class RunLock:
     """An exclusive lock on the output folder and on every local storage folder for the whole run: a second run on
     any of them fails at once instead of publishing a release that mixes both runs' inputs. The lock is the kernel's
@@ -315,13 +321,13 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
 
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
     manifest_path = out / "release.json"
-    staging = out / "_staging"
-    shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
-    staging.mkdir(parents=True)
-    work = out / "_work"
+    work = work_dir_of(out)
     if not opts.resume:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    staging = work / "staging"
+    shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
+    staging.mkdir(parents=True)
     (work / "events.jsonl").unlink(missing_ok=True)
     shutil.rmtree(work / "spill", ignore_errors=True)  # spills between stages belong to one attempt
     total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
@@ -387,6 +393,8 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
     shutil.rmtree(staging, ignore_errors=True)
     if not opts.keep_work:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(out / "_work", ignore_errors=True)  # where releases of earlier versions kept it
+        shutil.rmtree(out / "_staging", ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
 
 

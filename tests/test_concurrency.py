@@ -51,7 +51,9 @@ def test_a_second_run_on_the_same_output_fails_at_once(tmp_path, shared):
     policy.write_text(POLICY.replace("SHARED_STORAGE", str(tmp_path / "storage-no")))
     out = tmp_path / "release"
     first = _run(policy, [f"tei={shared / 'tei'}"], out)
-    _wait_for(out / "_work", first)  # created once the first run holds the lock
+    from pipelines.run import work_dir_of
+
+    _wait_for(work_dir_of(out), first)  # created once the first run holds the lock
     t0 = time.monotonic()
     second = _run(policy, [f"alto={shared / 'alto'}"], out)
     _, err = second.communicate(timeout=60)

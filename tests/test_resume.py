@@ -80,6 +80,10 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
 
             pq.read_metadata(p)
     assert not list(out.glob("shards/**/*.tmp*"))
+    # checkpoints hold raw text: they live beside the release folder, never inside it, even after a crash
+    from pipelines.run import work_dir_of
+
+    assert work_dir_of(out).is_dir() and not any(p.name in ("_work", "_staging") for p in out.rglob("*"))
 
     rerun = _run(demo_data, out)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
@@ -89,7 +93,7 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
     resume = manifest["resume"]
     assert resume["inputs_from_checkpoint"] == expect_skipped
     assert resume["inputs_processed"] == resume["inputs"] - expect_skipped
-    assert not (out / "_work").exists() and not (out / "_staging").exists()
+    assert not (out / "_work").exists() and not (out / "_staging").exists() and not work_dir_of(out).exists()
     log = (out / "progress.log").read_text()
     assert "from checkpoint" in log and "[published]" in log
 
