@@ -80,6 +80,9 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
     """Expand input arguments into files. Raises `ConfigError` for a missing path or an empty folder."""
     if not args:
         raise ConfigError("no --input given; name at least one file or folder")
+    from filters.pii_metadata import scrubber_for
+
+    scrub = scrubber_for(policy)  # a file name can hold personal data: published paths never do
     files: list[InputFile] = []
     for arg in args:
         sid, raw = parse_input_arg(arg)
@@ -110,7 +113,7 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
                 continue  # read through its METS, grouped into articles or issues
             files.append(
                 InputFile(
-                    source_id=sid, path=str(p.resolve()), rel=p.relative_to(base).as_posix(), format=fmt,
+                    source_id=sid, path=str(p.resolve()), rel=scrub.path(p.relative_to(base).as_posix()), format=fmt,
                     text_field=decl.text_field, id_field=decl.id_field, url_field=decl.url_field,
                     members=members.get(p, ()),
                 )
@@ -441,8 +444,8 @@ def write_json_atomically(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def input_checksums(inputs: list[InputFile]) -> list[dict]:
-    """Every file read, METS members included, with size and sha256."""
+def input_checksums(inputs: list[InputFile], scrub=None) -> list[dict]:
+    """Every file read, METS members included, with size and sha256 (member paths through `scrub.path` if given)."""
     out = []
     for f in sorted(inputs, key=lambda f: (f.source_id, f.rel)):
         out.append({"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
@@ -450,6 +453,7 @@ def input_checksums(inputs: list[InputFile]) -> list[dict]:
         root = input_root(f).resolve()
         for m in sorted(f.members):
             rel = Path(m).relative_to(root).as_posix()
+            rel = scrub.path(rel) if scrub is not None else rel
             out.append({"source_id": f.source_id, "path": rel, "format": f"alto (via {f.rel})",
                         "bytes": os.path.getsize(m), "sha256": file_sha256(m)})  # fmt: skip
     return out
