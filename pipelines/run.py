@@ -115,7 +115,8 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
                 InputFile(
                     source_id=sid, path=str(p.resolve()), rel=scrub.path(p.relative_to(base).as_posix()), format=fmt,
                     text_field=decl.text_field, id_field=decl.id_field, url_field=decl.url_field,
-                    members=members.get(p, ()),
+                    members=members.get(p, ()), max_record_bytes=policy.max_record_bytes,
+                    max_decompressed_bytes=policy.max_decompressed_bytes,
                 )
             )  # fmt: skip
     seen = {}

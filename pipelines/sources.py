@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -47,6 +46,8 @@ class InputFile:
     id_field: str | None = None
     url_field: str | None = "url"
     members: tuple[str, ...] = ()  # for a METS file: the ALTO files it groups (absolute paths)
+    max_record_bytes: int = 64 << 20  # policy extraction.max_record_bytes
+    max_decompressed_bytes: int = 16 << 30  # policy extraction.max_decompressed_bytes
 
 
 def sniff_format(path: str) -> str:
@@ -349,10 +350,28 @@ def _read_tei(spec: InputFile):
 # ---------------------------------------------------------------- JSONL and Parquet dumps
 
 
-def _open_text(path: str):
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+class _Budget:
+    """A binary stream that stops with ExtractionError once more than `limit` bytes came out of it: decompression of
+    one input file is bounded (a small gzip bomb would otherwise expand to gigabytes)."""
+
+    def __init__(self, raw, limit: int) -> None:
+        self.raw, self.limit, self.used = raw, limit, 0
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.raw.readline(size)
+        self.used += len(line)
+        if self.used > self.limit:
+            raise ExtractionError(f"more than {self.limit:,} bytes decompressed (policy extraction."
+                                  "max_decompressed_bytes); the rest of the file was not read")  # fmt: skip
+        return line
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _open_binary(spec: InputFile) -> _Budget:
+    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")
+    return _Budget(raw, spec.max_decompressed_bytes)
 
 
 def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
@@ -369,8 +388,29 @@ def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
 
 
 def _read_jsonl(spec: InputFile):
-    with _open_text(spec.path) as f:
-        for n, line in enumerate(f, start=1):
+    import zlib
+
+    limit = spec.max_record_bytes
+    f = _open_binary(spec)
+    n = 0
+    try:
+        while True:
+            n += 1
+            try:
+                raw = f.readline(limit + 1)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: cut off by damaged compressed "
+                                              f"data ({type(exc).__name__})")  # fmt: skip
+                raise ExtractionError(f"compressed data damaged at line {n}: {_first_line(exc)}") from None
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line, a piece at a time
+                    raw = f.readline(1 << 20)
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: record larger than {limit:,} "
+                                              "bytes (policy extraction.max_record_bytes); skipped")  # fmt: skip
+                continue
+            line = raw.decode("utf-8", errors="replace")
             if not line.strip():
                 continue
             try:
@@ -378,12 +418,17 @@ def _read_jsonl(spec: InputFile):
             except json.JSONDecodeError as exc:
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: JSON nested too deeply to read")
+                continue
             if not isinstance(obj, dict):
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: expected a JSON object")
                 continue
             rid = obj.get(spec.id_field) if spec.id_field else None
             locator = f"{spec.rel}#{rid}" if rid is not None else f"{spec.rel}:{n}"
             yield _dump_doc(spec, locator, obj)
+    finally:
+        f.close()
 
 
 def _read_parquet(spec: InputFile):

@@ -274,3 +274,45 @@ quality: {enabled: false}
     assert len(texts) == 1 and "Geheim" not in texts[0]
     refused = [r for r in read_ledger(out).to_pylist() if r["stage"] == "read" and r["decision"] == "error"]
     assert len(refused) == 2 and all("lies outside the input folder; refused" in r["reason"] for r in refused)
+
+
+def test_a_damaged_dump_loses_no_record_without_a_ledger_row(tmp_path):
+    """A line nested too deeply to parse, a line over the record limit, then a gzip cut mid-record: every record
+    before and between is published, and each lost one has its own error row."""
+    import gzip
+
+    deep = "[" * 1500 + "]" * 1500  # deeper than the JSON parser recurses, shorter than the record limit
+    lines = [json.dumps({"id": "a", "text": CONTROL_TEXTS[0]}), deep, json.dumps({"id": "b", "text": CONTROL_TEXTS[1]}),
+             json.dumps({"id": "huge", "text": "x" * 5000}), json.dumps({"id": "c", "text": CONTROL_TEXTS[2]}),
+             json.dumps({"id": "cut", "text": "Detta stycke kommer aldrig fram " * 40})]  # fmt: skip
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "records.jsonl.gz").write_bytes(whole[: len(whole) - 40])  # the last record is cut off
+    policy = write_policy(tmp_path / "policy.yaml", POLICY + "extraction: {max_record_bytes: 4096}\n")
+    out = tmp_path / "release"
+    res = run_terroir(policy, [f"dump={dump}"], out)
+    assert sorted(_published_texts(out)) == sorted(CONTROL_TEXTS)
+    errors = {r["reason"].split(":")[0]: r["reason"] for r in read_ledger(out).to_pylist()
+              if r["stage"] == "read" and r["decision"] == "error"}  # fmt: skip
+    assert "nested too deeply" in errors["line 2"] and "larger than 4,096 bytes" in errors["line 4"]
+    assert "cut off by damaged compressed data" in errors["line 6"]
+    (file_row,) = [r for r in read_ledger(out).to_pylist() if r["stage"] == "input"]
+    assert file_row["decision"] == "error" and "3 record(s) read before it were kept" in file_row["reason"]
+    assert res.manifest["counts"]["error_rows"] >= 4
+
+
+def test_decompression_is_bounded_by_the_policy(tmp_path):
+    import gzip
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    body = json.dumps({"id": "a", "text": CONTROL_TEXTS[0]}) + "\n" + (" " * 1023 + "\n") * 20_000  # 20 MB of blanks
+    (dump / "bomb.jsonl.gz").write_bytes(gzip.compress(body.encode(), 9))
+    assert (dump / "bomb.jsonl.gz").stat().st_size < 100_000
+    policy = write_policy(tmp_path / "policy.yaml", POLICY + "extraction: {max_decompressed_bytes: 1000000}\n")
+    out = tmp_path / "release"
+    run_terroir(policy, [f"dump={dump}"], out)
+    assert _published_texts(out) == [CONTROL_TEXTS[0]]
+    (file_row,) = [r for r in read_ledger(out).to_pylist() if r["stage"] == "input"]
+    assert file_row["decision"] == "error" and "max_decompressed_bytes" in file_row["reason"]
