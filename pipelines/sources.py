@@ -370,7 +370,7 @@ class _Budget:
 
 
 def _open_binary(spec: InputFile) -> _Budget:
-    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")
+    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")  # noqa: SIM115 - closed by _Budget.close
     return _Budget(raw, spec.max_decompressed_bytes)
 
 
