@@ -1237,13 +1237,16 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
             f"policy {policy_path} (sha256 {policy.sha256}) is not the policy release {release_dir} was built with "
             f"(sha256 {expected})"
         )
+    from pipelines.release_files import region_storages
+
+    storages = region_storages(policy, release_dir)  # shards outside the folder: only under the policy's storage
     tables = []
     for entry in manifest.get("ledger", []):
-        fsys, path = shard_location(release_dir, entry)
+        fsys, path = shard_location(release_dir, entry, storages)
         with fsys.open_input_file(path) as f:
             tables.append(pq.read_table(f))
     ledger = pa.concat_tables(tables) if tables else LEDGER_SCHEMA.empty_table()
-    shards = [shard_location(release_dir, e) for e in published_shards(manifest)]
+    shards = [shard_location(release_dir, e, storages) for e in published_shards(manifest)]
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(fsys.open_input_file(p)) for fsys, p in shards]
         stats = release_stats(ledger, files)
