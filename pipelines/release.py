@@ -338,7 +338,8 @@ def approve(release_dir: str | os.PathLike, by: str | None = None, note: str = "
         raise ReleaseError("; ".join(report.problems))
     if not report.integrity_ok:
         raise TamperedReleaseError(
-            f"{release_dir}: refusing to approve, {len(report.problems)} problem(s):\n  " + "\n  ".join(report.problems),
+            f"{release_dir}: refusing to approve, {len(report.problems)} problem(s):\n  "
+            + "\n  ".join(report.problems),
             report,
         )
     record = signing.sign_approval(private, {
@@ -385,7 +386,8 @@ def _guard(release_dir, allow_unapproved: bool, verify_files: bool, shards: Iter
         try:
             resolved = signing.resolve_trust(trust, policy)
         except signing.SigningError as exc:
-            raise UnapprovedReleaseError(f"{release_dir}: cannot check the approval, trust list unusable: {exc}") from None
+            raise UnapprovedReleaseError(f"{release_dir}: cannot check the approval, trust list unusable: "
+                                         f"{exc}") from None  # fmt: skip
         _approval, problem, _signer = _approval_status(release_dir, sha, resolved)
         if problem:
             raise UnapprovedReleaseError(

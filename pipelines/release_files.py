@@ -61,7 +61,8 @@ def locate(release_dir: str | os.PathLike, entry: dict, storages: dict | None = 
     if "://" not in path and (not os.path.isabs(path) or _within(Path(path).resolve(), root)):
         target = (root / path).resolve()
         if not _within(target, root):
-            raise OutsideReleaseError(f"manifest path {what}: leads outside the release folder through a symbolic link")
+            raise OutsideReleaseError(f"manifest path {what}: leads outside the release folder through a "
+                                      "symbolic link")  # fmt: skip
         return fs.LocalFileSystem(), str(target)
     store = (storages or {}).get(region) if region else None
     if store is None:
@@ -94,7 +95,7 @@ def manifest_file_entries(manifest: dict) -> list[tuple[str, dict]]:
 
 
 def path_problems(release_dir: str | os.PathLike, manifest: dict, storages: dict | None) -> list[str]:
-    """One line per manifest path that points outside the release (and its regions' storage); empty when all are safe."""
+    """One line per manifest path that points outside the release (and its regions' storage); empty when none does."""
     problems = []
     for kind, entry in manifest_file_entries(manifest):
         if not isinstance(entry, dict):
@@ -108,11 +109,15 @@ def path_problems(release_dir: str | os.PathLike, manifest: dict, storages: dict
 
 
 def _folder_files(root: Path):
-    """Relative posix paths of every file under the release folder except the manifest, approval and scratch."""
+    """Relative posix paths of every file (and linked folder) under the release folder except the manifest, approval
+    and scratch."""
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         if here == root:
             dirnames[:] = [d for d in dirnames if d not in SCRATCH_DIRS]
+        for name in dirnames:
+            if (here / name).is_symlink():  # not followed: a linked folder is itself a stray entry
+                yield (here / name).relative_to(root).as_posix()
         for name in filenames:
             rel = (here / name).relative_to(root).as_posix()
             if rel not in NOT_RELEASE_FILES:
@@ -147,5 +152,5 @@ def other_published_files(out: str | os.PathLike, manifest: dict, shard_folders=
     root = Path(out).resolve()
     skip = [Path(f).resolve() for f in shard_folders]
     rels = sorted(set(_folder_files(root)) - _listed(manifest, hashed_only=True))
-    return [{"path": rel, "bytes": (root / rel).stat().st_size, "sha256": _sha256(root / rel)}
-            for rel in rels if not any(_within((root / rel).resolve(), f) for f in skip)]  # fmt: skip
+    rels = [r for r in rels if (root / r).is_file() and not any(_within((root / r).resolve(), f) for f in skip)]
+    return [{"path": rel, "bytes": (root / rel).stat().st_size, "sha256": _sha256(root / rel)} for rel in rels]

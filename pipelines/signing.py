@@ -83,7 +83,8 @@ def parse_public_key(text: str, where: str = "public key"):
 
 
 def default_key_dir() -> Path:
-    """Where an officer's keys live unless a path is given: $TERROIR_KEY_DIR, $XDG_CONFIG_HOME/terroir/keys, ~/.config."""
+    """Where an officer's keys live unless a path is given: $TERROIR_KEY_DIR, $XDG_CONFIG_HOME/terroir/keys or
+    ~/.config/terroir/keys."""
     if os.environ.get(KEY_DIR_ENV):
         return Path(os.environ[KEY_DIR_ENV]).expanduser()
     base = Path(os.environ["XDG_CONFIG_HOME"]) if os.environ.get("XDG_CONFIG_HOME") else Path.home() / ".config"
@@ -339,7 +340,8 @@ def sign_approval(private_key, fields: dict) -> dict:
     return record
 
 
-def check_approval(record: dict, manifest_sha256: str, trust: TrustList | None) -> tuple[TrustedKey | None, str | None]:
+def check_approval(record: dict, manifest_sha256: str,
+                   trust: TrustList | None) -> tuple[TrustedKey | None, str | None]:  # fmt: skip
     """(the trusted key that signed, None) when the approval is a valid signature over this manifest by a trusted,
     unrevoked key; else (None or the key, the reason in one line)."""
     from cryptography.exceptions import InvalidSignature
@@ -366,7 +368,7 @@ def check_approval(record: dict, manifest_sha256: str, trust: TrustList | None) 
     except (InvalidSignature, binascii.Error, ValueError):
         return None, (f"the signature by key {kid} does not verify: approval.json was changed after signing "
                       "(name, note, time or digest) or forged")  # fmt: skip
-    if key.retired_at and str(record.get("approved_at", "")) > key.retired_at:
+    if key.retired_at and not str(record.get("approved_at") or "") <= key.retired_at:
         return None, (f"signed at {record.get('approved_at')} by key {kid}, retired at {key.retired_at} "
                       f"(replaced by {key.replaced_by or '-'})")  # fmt: skip
     return key, None

@@ -325,7 +325,7 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
 
 
 def _trusted_keys(spec: dict[str, Any], policy_path: Path) -> tuple[tuple[str, ...], list[str]]:
-    """approval.trusted_keys with files resolved against the policy's folder; inline public key lines kept as they are."""
+    """approval.trusted_keys with files resolved against the policy's folder; inline public key lines kept as is."""
     out, problems = [], []
     for entry in spec.get("trusted_keys", ()):
         if entry.strip().startswith("terroir-ed25519 "):

@@ -61,7 +61,7 @@ def _stranger(tmp_path_factory) -> signing.OfficerKey:
 def test_a_hand_written_approval_is_refused(release_copy, officer):
     manifest_sha = rel.read_manifest(release_copy)[1]
     _write_approval(release_copy, {"manifest_sha256": manifest_sha, "approved_by": "Maria Lindqvist", "note": "",
-                                   "approved_at": "2026-11-30T10:00:00Z", "pipeline_version": "terroir-0.1.0"})  # fmt: skip
+                                   "approved_at": "2026-11-30T10:00:00Z"})  # fmt: skip
     report = rel.verify(release_copy)
     assert report.integrity_ok and not report.approved
     assert "carries no signature" in report.approval_problem
@@ -102,7 +102,8 @@ def test_an_injected_row_with_a_rehashed_manifest_and_a_new_approval_is_refused(
     _write_manifest(release_copy, manifest)
     report = rel.verify(release_copy)
     assert report.integrity_ok  # the attacker rehashed everything ...
-    assert not report.approved and "now has sha256" in report.approval_problem  # ... but the old approval names the old digest
+    # ... but the old approval names the old digest
+    assert not report.approved and "now has sha256" in report.approval_problem
     new_sha = rel.read_manifest(release_copy)[1]
 
     # an unsigned approval of the new digest
@@ -148,7 +149,8 @@ def test_a_manifest_path_outside_the_release_is_refused_before_reading(release_c
     _write_manifest(release_copy, manifest)
     report = rel.verify(release_copy)
     expected = {"dotdot": "contains '..'", "absolute": "outside the release folder; pass the policy",
-                "uri": "outside the release folder; pass the policy", "symlink": "through a symbolic link"}[kind]  # fmt: skip
+                "uri": "outside the release folder; pass the policy",
+                "symlink": "through a symbolic link"}[kind]  # fmt: skip
     assert not report.integrity_ok and any(expected in p for p in report.problems), report.problems
     check = next(f for f in report.files if f.path == entry["path"])
     assert check.actual_sha256 is None and check.problem.startswith("not read")  # never opened
@@ -242,13 +244,16 @@ def test_a_stray_shard_is_reported_by_verify_and_never_read(release_copy, office
     assert rel.open_release(release_copy).count_rows() == rows  # loaders read only what the manifest lists
     with pytest.raises(rel.TamperedReleaseError, match="stray file"):
         rel.approve(release_copy, "Maria Lindqvist", "")
+    (release_copy / "shards" / "eu" / "extra.parquet").unlink()
+    (release_copy / "shards" / "linked").symlink_to(release_copy.parent, target_is_directory=True)
+    assert rel.verify(release_copy).stray == ["shards/linked"]  # a linked folder is reported, not followed
 
 
 # ---------------------------------------------------------------- the officer, end to end
 
 
-def test_officer_approves_a_second_key_is_refused_and_a_revoked_key_is_refused(release_copy, officer,
-                                                                               tmp_path_factory, monkeypatch):  # fmt: skip
+def test_officer_approves_second_key_refused_revoked_key_refused(release_copy, officer, tmp_path_factory,
+                                                                  monkeypatch):  # fmt: skip
     # 1. the officer's key approves; every loader accepts
     rel.approve(release_copy, note="report and gate results reviewed")
     approval = json.loads((release_copy / "approval.json").read_text())
