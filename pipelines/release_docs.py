@@ -1155,17 +1155,18 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
             "quality heuristics err on short, mixed-language and OCR text; origin from a ccTLD is a heuristic. ",
             "Composition follows the sources and the policy's scope, not any population.")
     md.heading(2, "How to load")
-    md.para("A training job reads a release only once a compliance officer has approved it (`approval.json`); ",
-            "the readers below refuse an unapproved release, or one whose files differ from `release.json`.")
+    md.para("A training job reads a release only once a compliance officer has signed it (`approval.json`, checked ",
+            "against the officers' trust list: `trust=` or `$TERROIR_TRUST`); the readers below refuse an unapproved ",
+            "release, one signed by an untrusted or revoked key, or one whose files differ from `release.json`.")
     md.lines += [
         "```python",
         "from pipelines.release import hf_dataset, open_release",
         "",
         "import pyarrow.dataset as pads",
         "",
-        'ds = open_release("path/to/release")  # pyarrow.dataset.Dataset over the published shards',
+        'ds = open_release("path/to/release", trust="officers.json")  # pyarrow.dataset.Dataset of the shards',
         'table = ds.to_table(columns=["doc_id", "text"], filter=pads.field("lang") == "sv")',
-        'hf = hf_dataset("path/to/release")  # datasets.Dataset (needs `datasets`)',
+        'hf = hf_dataset("path/to/release", trust="officers.json")  # datasets.Dataset (needs `datasets`)',
         "```",
         "",
     ]
