@@ -92,3 +92,20 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
     assert not (out / "_work").exists() and not (out / "_staging").exists()
     log = (out / "progress.log").read_text()
     assert "from checkpoint" in log and "[published]" in log
+
+
+def test_an_overwrite_that_crashes_leaves_the_published_release_intact(demo_data, tmp_path):
+    """--overwrite over a published release, killed while reading its inputs: the old release is still published,
+    every shard it lists still has its checksum (it is unpublished only when the new one is about to be published)."""
+    from pipelines.publish import sha256_of
+
+    out = tmp_path / "release"
+    first = _run(demo_data, out)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = (out / "release.json").read_bytes()
+    crashed = _run(demo_data, out, "after_file:1")
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert (out / "release.json").read_bytes() == before
+    manifest = json.loads(before)
+    assert all(sha256_of(out / s["path"]) == s["sha256"] for s in manifest["shards"])
+    assert all(sha256_of(out / p["path"]) == p["sha256"] for p in manifest["ledger"])
