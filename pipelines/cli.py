@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     _dedup_parser(sub)
-    from pipelines.release import add_release_commands, run_release_command
+    from pipelines.release_cli import add_release_commands, run_release_command
 
     add_release_commands(sub)
     sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command in ("approve", "verify", "docs"):
+    if args.command in ("approve", "verify", "docs", "keys"):
         return run_release_command(args)
     if args.command == "dedup":
         return run_dedup_command(args)

@@ -184,6 +184,10 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     from pipelines.release_docs import write_release_docs
 
     manifest["docs"] = write_release_docs(out, manifest, stats, policy, published_files)
+    from pipelines.release_files import other_published_files
+
+    # the report, gate results and quarantine go under the manifest's digest too
+    manifest["files"] = other_published_files(out, manifest, [s.uri for s in storage.values() if s.is_local])
     return manifest
 
 

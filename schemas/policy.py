@@ -126,6 +126,7 @@ class Policy:
     min_text_chars: int = 1
     max_text_chars: int = 5_000_000
     max_residual_pii: int = 0
+    trusted_keys: tuple[str, ...] = ()  # approval.trusted_keys: trust-list / .pub paths (absolute) or inline keys
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -314,6 +315,8 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         problems.append(suite_problem)
     if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
         problems.append("field gates: min_text_chars is larger than max_text_chars")
+    trusted_keys, key_problems = _trusted_keys(doc.get("approval") or {}, p)
+    problems += key_problems
     if problems:
         raise PolicyError(f"policy {p}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
 
@@ -367,8 +370,24 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         min_text_chars=gates.get("min_text_chars", defaults.min_text_chars),
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
         max_residual_pii=gates.get("max_residual_pii", 0),
+        trusted_keys=trusted_keys,
         raw=doc,
     )
+
+
+def _trusted_keys(spec: dict[str, Any], policy_path: Path) -> tuple[tuple[str, ...], list[str]]:
+    """approval.trusted_keys with files resolved against the policy's folder; inline public key lines kept as is."""
+    out, problems = [], []
+    for entry in spec.get("trusted_keys", ()):
+        if entry.strip().startswith("terroir-ed25519 "):
+            out.append(entry.strip())
+            continue
+        f = Path(entry).expanduser()
+        f = f if f.is_absolute() else policy_path.parent / f
+        if not f.is_file():
+            problems.append(f"field approval.trusted_keys: {f} does not exist (a trust list or .pub file)")
+        out.append(str(f))
+    return tuple(out), problems
 
 
 def _load_takedown(spec: dict[str, Any], policy_path: Path) -> tuple[Takedown, list[str]]:
