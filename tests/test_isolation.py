@@ -124,6 +124,12 @@ def test_a_document_breaking_the_gate_is_held_back_alone(tmp_path):
     assert gate[0]["passed"] and gate[0]["held_back"]["rows_held"] == 1
     everything = json.dumps(m) + json.dumps(gate) + (out / "report" / "index.html").read_text()
     assert "SE45" not in everything and "gifts.jsonl" in (out / "report" / "index.html").read_text()
+    # the held-back file is part of what the manifest's digest covers: the release is intact, nothing stray
+    from pipelines.release import verify
+
+    report = verify(out)
+    assert report.integrity_ok, report.problems
+    assert any(f["path"] == held["path"] for f in m["files"])
 
 
 def test_every_document_of_a_shard_held_back_publishes_no_empty_shard(tmp_path, shared):
