@@ -161,64 +161,120 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_warc(spec: InputFile):
-    from warcio.archiveiterator import ArchiveIterator
+    from pipelines.archive_reader import Repair, looks_like_crawler_log, non_document_kind, parse_record, raw_records
 
-    with open(spec.path, "rb") as f:
-        it = ArchiveIterator(f, arc2warc=True)
-        for record in it:
-            rtype = record.rec_type
-            if rtype not in ("response", "resource", "conversion"):
-                continue
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            date = record.rec_headers.get_header("WARC-Date")
-            headers: dict[str, str] = {}
-            status = None
-            if record.http_headers is not None and rtype == "response":
-                status = record.http_headers.get_statuscode()
-                for name in KEPT_HEADERS:
-                    vals = [v for k, v in record.http_headers.headers if k.lower() == name]
-                    if vals:
-                        headers[name] = ", ".join(vals)
-                ctype = headers.get("content-type", "")
+    skipped = _SkipCounts(spec)
+    repair: Repair | None = None
+    for item in raw_records(spec.path):
+        if isinstance(item, Repair):
+            if item.kind == "skipped":
+                yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason)
             else:
-                ctype = record.rec_headers.get_header("Content-Type") or ""
-                headers["content-type"] = ctype
-            try:
-                body = _payload(record)
-            except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
-                locator = f"{spec.rel}@{it.get_record_offset()}"
-                yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
-                continue
-            # the offset is only safe to ask for once the record's payload has been read
-            locator = f"{spec.rel}@{it.get_record_offset()}"
-            remaining = getattr(record.raw_stream, "limit", 0)
-            if remaining:
-                yield "ledger", _record_error(
-                    spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
-                )
-                continue
-            doc_id = make_doc_id(spec.source_id, locator)
-            if status is not None and status != "200":
-                yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
-                continue
-            mime = ctype.split(";")[0].strip().lower()
-            if rtype == "conversion" or mime in TEXT_TYPES:
-                text, _ = decode_payload(body, ctype)
-                html = None
-            elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
-                html, _ = decode_payload(body, ctype)
-                text = ""
-            else:
-                yield "ledger", ledger_row(
-                    doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
-                    spec.rel, nbytes=len(body),
-                )  # fmt: skip
-                continue
-            yield "doc", Document(
-                doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
-                record_locator=locator, text=text, html=html, url=url, collected_at=date,
-                http_headers=headers, raw_bytes=len(body),
+                repair = item  # the record that follows was read with a repaired length
+            continue
+        locator = f"{spec.rel}@{item.locator}"
+        repaired, repair = repair, None
+        try:
+            record, http_parsed = parse_record(item)
+        except Exception as exc:  # noqa: BLE001 - warcio's parse errors have no common base
+            yield "ledger", _record_error(spec, locator, f"record could not be parsed: {_first_line(exc)}")
+            continue
+        rtype = record.rec_type
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        date = record.rec_headers.get_header("WARC-Date")
+        kind = non_document_kind(rtype, url, record.rec_headers.get_header("Content-Type") or "")
+        if kind is not None:
+            skipped.add(kind, repaired)
+            continue
+        headers: dict[str, str] = {}
+        status = None
+        if record.http_headers is not None and rtype == "response":
+            status = record.http_headers.get_statuscode()
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.http_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.get("content-type", "")
+        else:
+            # resources, conversions, and responses whose HTTP headers were merged into the WARC header block
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.rec_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.setdefault("content-type", "")
+            if rtype == "response" and not http_parsed:
+                skipped.note("response with its HTTP headers merged into the WARC header block (read as the page)")
+        try:
+            body = _payload(record)
+        except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
+            yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
+            continue
+        remaining = getattr(record.raw_stream, "limit", 0)
+        if remaining:
+            yield "ledger", _record_error(
+                spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
+            )
+            continue
+        doc_id = make_doc_id(spec.source_id, locator)
+        if status is not None and status != "200":
+            yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
+            continue
+        mime = ctype.split(";")[0].strip().lower()
+        if rtype == "resource" and mime in TEXT_TYPES and looks_like_crawler_log(body):
+            skipped.add("resource (crawler log, text/plain)", repaired)
+            continue
+        if rtype == "conversion" or mime in TEXT_TYPES:
+            text, _ = decode_payload(body, ctype)
+            html = None
+        elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
+            html, _ = decode_payload(body, ctype)
+            text = ""
+        else:
+            yield "ledger", ledger_row(
+                doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
+                spec.rel, nbytes=len(body),
             )  # fmt: skip
+            continue
+        if repaired is not None:
+            yield "ledger", ledger_row(doc_id, "read", "kept", repaired.reason, spec.source_id, spec.rel,
+                                       {"length_repair_bytes": repaired.nbytes})  # fmt: skip
+        yield "doc", Document(
+            doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
+            record_locator=locator, text=text, html=html, url=url, collected_at=date,
+            http_headers=headers, raw_bytes=len(body),
+        )  # fmt: skip
+    yield from skipped.rows()
+
+
+class _SkipCounts:
+    """Records that are not documents, counted per kind: one `read` row per kind and file at the end of the file
+    (a crawl holds a request and often a metadata record per response: a row each would double the ledger)."""
+
+    def __init__(self, spec: InputFile) -> None:
+        self.spec = spec
+        self.counts: dict[str, int] = {}
+        self.repaired: dict[str, int] = {}
+        self.notes: dict[str, int] = {}
+
+    def add(self, kind: str, repaired) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if repaired is not None:
+            self.repaired[kind] = self.repaired.get(kind, 0) + 1
+
+    def note(self, what: str) -> None:
+        self.notes[what] = self.notes.get(what, 0) + 1
+
+    def rows(self):
+        spec = self.spec
+        for kind, n in sorted(self.counts.items()):
+            detail = {"record_type": kind, "records": n}
+            if kind in self.repaired:
+                detail["length_repaired"] = self.repaired[kind]
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#skipped:{kind}"), "read", "dropped",
+                                       f"{n} {kind} record(s): not documents", spec.source_id, spec.rel, detail)
+        for what, n in sorted(self.notes.items()):
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#note:{what}"), "read", "kept",
+                                       f"{n} {what}", spec.source_id, spec.rel, {"records": n})
 
 
 def _dechunk(data: bytes) -> bytes:
