@@ -20,12 +20,11 @@ from filters.document import Document, make_doc_id
 from filters.extract import (
     ExtractionError,
     decode_payload,
-    href_to_relpath,
     is_mets,
     parse_alto,
-    parse_mets,
     tei_text,
 )
+from filters.extract.didl import is_didl
 from pipelines.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
@@ -63,8 +62,8 @@ def sniff_format(path: str) -> str:
                 head = f.read(4096)
         except OSError:
             return "unknown"
-        if is_mets(head):
-            return "mets"
+        if is_mets(head) or is_didl(head):
+            return "mets"  # a package of ALTO pages: METS, or DIDL as Delpher serves it
         if b"<alto" in head:
             return "alto"
         if b"<TEI" in head or b"<tei" in head:
@@ -100,6 +99,7 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         "warc": _read_warc,
         "alto": _read_alto,
         "mets": _read_mets,
+        "didl": _read_mets,  # the same reader: a package of ALTO pages
         "tei": _read_tei,
         "jsonl": _read_jsonl,
         "parquet": _read_parquet,
@@ -321,49 +321,50 @@ def _read_alto(spec: InputFile):
 
 
 def mets_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS file references (empty when it cannot be parsed)."""
-    try:
-        mets = parse_mets(Path(path).read_bytes())
-    except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
-        return ()
-    base = Path(path).parent
-    out = []
-    for href in mets.files.values():
-        try:
-            out.append(str((base / href_to_relpath(href)).resolve()))
-        except ExtractionError:
-            continue
-    return tuple(out)
+    """Absolute paths of the ALTO files a METS or DIDL file references (empty when it cannot be parsed)."""
+    from pipelines.library_packages import package_claims
+
+    return package_claims(path)
 
 
 def _read_mets(spec: InputFile):
-    data = Path(spec.path).read_bytes()
-    mets = parse_mets(data)
-    base = Path(spec.path).parent
-    missing = []
+    """A METS or DIDL package: one document per article (or per issue), from the ALTO files it lists."""
+    from pipelines.library_packages import load_package
+
+    pkg = load_package(spec.path)
+    mets = pkg.mets
+    for key, reason, detail in pkg.notes:
+        decision = "kept" if " read as ALTO" in reason else "dropped"
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#{key}"), "read", decision, reason,
+                                   spec.source_id, spec.rel, detail)  # fmt: skip
+    if not mets.files:
+        groups = "; ".join(r for _, r, _ in pkg.notes) or "no file group at all"
+        raise ExtractionError(f"{pkg.kind} lists no ALTO text file ({groups})")
+    missing = pkg.missing
     pages = {}
-    for fid, href in mets.files.items():
-        p = base / href_to_relpath(href)
-        if not p.is_file():
-            missing.append(href_to_relpath(href))
-            continue
+    for fid, p in pkg.paths.items():
         try:
             parsed = parse_alto(p.read_bytes())
         except ExtractionError as exc:
-            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", f"ALTO {href}: {exc}")
+            yield "ledger", _record_error(spec, f"{spec.rel}!{p.name}", f"ALTO {p.name}: {exc}")
             continue
         pages[fid] = parsed
     if missing and not pages:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise ExtractionError(f"METS references {len(missing)} ALTO file(s), none found: {shown}")
+        raise ExtractionError(f"{pkg.kind} references {len(missing)} ALTO file(s), none found: {shown}")
+    unresolved = 0
     for group in mets.groups:
         chunks = []
         for fid, block_id in group.parts:
             for page in pages.get(fid, []):
                 if block_id is None or block_id == page.page_id:
                     chunks.append(page.text)
-                elif block_id in page.blocks:
-                    chunks.append(page.blocks[block_id])
+                    continue
+                text = page.area_text(block_id)
+                if text is None:
+                    unresolved += 1
+                elif text:
+                    chunks.append(text)
         text = "\n\n".join(c for c in chunks if c)
         locator = f"{spec.rel}#{group.group_id}"
         if not text:
@@ -373,6 +374,10 @@ def _read_mets(spec: InputFile):
             doc_id=make_doc_id(spec.source_id, locator), source_id=spec.source_id, source_type="alto",
             input_path=spec.rel, record_locator=locator, text=text, raw_bytes=len(text.encode()),
         )  # fmt: skip
+    if unresolved:
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#unresolved-areas"), "read", "dropped",
+                                   f"{unresolved} METS area(s) name a block their ALTO page does not have",
+                                   spec.source_id, spec.rel, {"areas": unresolved})  # fmt: skip
 
 
 def _read_tei(spec: InputFile):
