@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import re
-import zlib
 import shutil
+import zlib
 from pathlib import Path
 
 from pipelines.demo_text import SENTENCES
