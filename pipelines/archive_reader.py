@@ -24,6 +24,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 # a WARC record starts with its version line; an ARC record with `URL IP DATE MIME LENGTH` (v1) on one line
 _HEADER = re.compile(
@@ -66,14 +67,24 @@ def _members(data) -> Iterator[tuple[int, bytes | mmap.mmap, str | None]]:
     if data[:3] != _GZIP_MAGIC:
         yield 0, data, None
         return
-    pos, n = 0, len(data)
+    view = memoryview(data)
+    try:
+        yield from _gzip_members(data, view, len(data))
+    finally:
+        view.release()
+
+
+def _gzip_members(data, view: memoryview, n: int):
+    pos = 0
     while pos < n:
-        d, parts, p = zlib.decompressobj(31), [], pos
+        d, parts, p, size = zlib.decompressobj(31), [], pos, 1 << 14
         try:
             while not d.eof and p < n:
-                chunk = data[p : p + _CHUNK]  # fed in chunks: `unused_data` stays small, no copy of the file's rest
+                # fed in growing chunks of a zero-copy view: `unused_data` stays small, the file is never copied
+                chunk = view[p : p + size]
                 parts.append(d.decompress(chunk))
                 p += len(chunk)
+                size = min(size * 4, _CHUNK)
         except zlib.error as exc:
             nxt = data.find(_GZIP_MAGIC, pos + 1)
             end = nxt if nxt >= 0 else n
@@ -195,12 +206,17 @@ def raw_records(path: str) -> Iterator[RawRecord | Repair]:
                     yield from _split(buf, str(offset), gz)
 
 
+@lru_cache(maxsize=1)
+def _default_loader():
+    from warcio.recordloader import ArcWarcRecordLoader
+
+    return ArcWarcRecordLoader(arc2warc=True)
+
+
 def parse_record(raw: RawRecord, loader=None):
     """The warcio record (`ArcWarcRecord`) of one raw record, and whether its HTTP headers were parsed from its block
     (False for a block that is not an HTTP message); raises warcio's errors for a header it cannot parse."""
-    from warcio.recordloader import ArcWarcRecordLoader
-
-    loader = loader or ArcWarcRecordLoader(arc2warc=True)
+    loader = loader or _default_loader()
     if raw.fmt == "warc" and _RESPONSE.search(raw.data, 0, 65536) and not _TARGET_URI.search(raw.data, 0, 65536):
         raise ValueError("response record has no WARC-Target-URI header")
     http = block_is_http(raw)
