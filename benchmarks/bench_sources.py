@@ -11,7 +11,6 @@ response/resource/conversion headers, ARC URL lines), independently of any reade
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import re
 import sys
