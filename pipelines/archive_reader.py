@@ -157,10 +157,11 @@ def _split(buf, base: str, gz: bool) -> Iterator[RawRecord | Repair]:
         if parsed is None:
             nxt = _next_header(buf, pos + 1)
             end = nxt if nxt >= 0 else n
-            first = buf[pos : min(end, pos + 60)].split(b"\n", 1)[0].decode("latin-1").strip()
+            # never quote the bytes: they may be a page's text (the ledger holds no content)
+            what = "a WARC version this reader does not know" if buf[pos : pos + 5] == b"WARC/" else "no record header"
             where = f"skipped to the next record header at offset {nxt}" if nxt >= 0 else "skipped to the end"
-            yield Repair(loc, "skipped", f"{end - pos} byte(s) are not a WARC/ARC record (first line {first!r}); "
-                         f"{where}", end - pos)  # fmt: skip
+            yield Repair(loc, "skipped", f"{end - pos} byte(s) are not a WARC/ARC record ({what}); {where}",
+                         end - pos)  # fmt: skip
             pos = end
             continue
         fmt, start, declared, head = parsed
