@@ -24,7 +24,7 @@ class Package:
     mets: MetsDocument
     paths: dict[str, Path]  # file ID → local ALTO file
     missing: list[str] = field(default_factory=list)  # references with no local file
-    notes: list[tuple[str, str, dict]] = field(default_factory=list)  # (key, reason, detail) for `read` rows
+    notes: list[tuple[str, str, str, dict]] = field(default_factory=list)  # (key, decision, reason, detail)
     kind: str = "METS"
 
 
@@ -65,19 +65,21 @@ def load_package(path: str) -> Package:
     base = Path(path).parent
     didl = is_didl(data[:4096])
     mets = parse_didl(data) if didl else parse_mets(data)
-    notes: list[tuple[str, str, dict]] = []
+    notes: list[tuple[str, str, str, dict]] = []
     for group in list(mets.other_groups):
         first = next(iter(group.files.values()), None)
         local = _local_path(base, first, None) if first else None
         n = len(group.files)
         if local is not None and _is_alto(local):
             mets = adopt_group(data, mets, group)
+            decision = "kept"
             reason = f"file group USE={group.use!r} read as ALTO text (recognised by content; {n} file(s))"
         else:
             why = "its files are not ALTO" if local is not None else "its files are not found next to the METS file"
             mimes = list(group.mimetypes) or "not given"
+            decision = "dropped"
             reason = f"file group USE={group.use!r} not read: {why} ({n} file(s), MIME types {mimes})"
-        notes.append((f"group:{group.use}", reason, {"files": n}))
+        notes.append((f"group:{group.use}", decision, reason, {"files": n}))
     listing = sorted(os.listdir(base)) if didl else None
     paths: dict[str, Path] = {}
     missing: list[str] = []

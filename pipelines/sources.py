@@ -333,12 +333,11 @@ def _read_mets(spec: InputFile):
 
     pkg = load_package(spec.path)
     mets = pkg.mets
-    for key, reason, detail in pkg.notes:
-        decision = "kept" if " read as ALTO" in reason else "dropped"
+    for key, decision, reason, detail in pkg.notes:
         yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#{key}"), "read", decision, reason,
                                    spec.source_id, spec.rel, detail)  # fmt: skip
     if not mets.files:
-        groups = "; ".join(r for _, r, _ in pkg.notes) or "no file group at all"
+        groups = "; ".join(r for _, _, r, _ in pkg.notes) or "no file group at all"
         raise ExtractionError(f"{pkg.kind} lists no ALTO text file ({groups})")
     missing = pkg.missing
     pages = {}
