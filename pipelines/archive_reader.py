@@ -62,28 +62,37 @@ class RawRecord:
 _CHUNK = 1 << 20
 
 
-def _members(data) -> Iterator[tuple[int, bytes | mmap.mmap, str | None]]:
-    """(compressed offset, decompressed bytes, damage) for every gzip member; a plain file is one member at 0."""
+class BudgetExceeded(Exception):
+    """More bytes came out of a file's decompression than the policy allows (`extraction.max_decompressed_bytes`)."""
+
+
+def _members(data, budget: int) -> Iterator[tuple[int, bytes | mmap.mmap, str | None]]:
+    """(compressed offset, decompressed bytes, damage) for every gzip member; a plain file is one member at 0.
+    Raises BudgetExceeded once the members decompress to more than `budget` bytes in all (a gzip bomb)."""
     if data[:3] != _GZIP_MAGIC:
         yield 0, data, None
         return
     view = memoryview(data)
     try:
-        yield from _gzip_members(data, view, len(data))
+        yield from _gzip_members(data, view, len(data), budget)
     finally:
         view.release()
 
 
-def _gzip_members(data, view: memoryview, n: int):
+def _gzip_members(data, view: memoryview, n: int, budget: int):
     pos = 0
     while pos < n:
         d, parts, p, size = zlib.decompressobj(31), [], pos, 1 << 14
         try:
             while not d.eof and p < n:
                 # fed in growing chunks of a zero-copy view: `unused_data` stays small, the file is never copied
-                chunk = view[p : p + size]
-                parts.append(d.decompress(chunk))
-                p += len(chunk)
+                # (the slice is a temporary: no view of the file outlives the call, so the map can always close)
+                piece = d.decompress(view[p : p + size], budget + 1)  # never more than the budget, even from a chunk
+                budget -= len(piece)
+                if budget < 0:
+                    raise BudgetExceeded
+                parts.append(piece)
+                p = min(n, p + size)
                 size = min(size * 4, _CHUNK)
         except zlib.error as exc:
             nxt = data.find(_GZIP_MAGIC, pos + 1)
@@ -190,9 +199,10 @@ def _split(buf, base: str, gz: bool) -> Iterator[RawRecord | Repair]:
         pos = _skip_blank(buf, boundary)
 
 
-def raw_records(path: str) -> Iterator[RawRecord | Repair]:
+def raw_records(path: str, max_decompressed_bytes: int = 16 << 30) -> Iterator[RawRecord | Repair]:
     """Every record of a WARC or ARC file (gzipped or not), in file order, with the repairs that were needed.
-    Never raises for damaged content; an unreadable file raises OSError."""
+    Never raises for damaged content; an unreadable file raises OSError; BudgetExceeded once the file decompresses
+    to more than `max_decompressed_bytes` (the records before are yielded first)."""
     with open(path, "rb") as f:
         try:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -200,7 +210,7 @@ def raw_records(path: str) -> Iterator[RawRecord | Repair]:
             return
         with data:
             gz = data[:3] == _GZIP_MAGIC
-            for offset, buf, damage in _members(data):
+            for offset, buf, damage in _members(data, max_decompressed_bytes):
                 if damage:
                     yield Repair(str(offset), "skipped", damage, 0)
                 if len(buf):

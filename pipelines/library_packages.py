@@ -24,6 +24,7 @@ class Package:
     mets: MetsDocument
     paths: dict[str, Path]  # file ID → local ALTO file
     missing: list[str] = field(default_factory=list)  # references with no local file
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (reference, why) for files outside the input
     notes: list[tuple[str, str, str, dict]] = field(default_factory=list)  # (key, decision, reason, detail)
     kind: str = "METS"
 
@@ -36,12 +37,16 @@ def _is_alto(path: Path) -> bool:
         return False
 
 
-def _local_path(base: Path, ref: str, listing: list[str] | None) -> Path | None:
-    """The local file a reference names: a relative path or `file://` URL, else (a resolver URL as Delpher writes
-    them) a file in the package's folder named after the URL's last path segment or its `urn=` identifier."""
+def _local_path(path: str, ref: str, root: Path, listing: list[str] | None) -> Path | None:
+    """The local file a reference of the package at `path` names: a relative path or `file://` URL (raises
+    ExtractionError when it lies outside the input folder `root`), else (a resolver URL as Delpher writes them) a
+    file in the package's folder named after the URL's last path segment or its `urn=` identifier."""
+    from pipelines.sources import member_path
+
+    base = Path(path).parent
     u = urlparse(ref)
     if u.scheme in ("", "file"):
-        p = base / href_to_relpath(ref)
+        p = member_path(path, ref, root)
         return p if p.is_file() else None
     names = [Path(u.path).name] if Path(u.path).suffix == ".xml" else []
     for urn in parse_qs(u.query).get("urn", []):
@@ -53,14 +58,15 @@ def _local_path(base: Path, ref: str, listing: list[str] | None) -> Path | None:
         for entry in listing:
             stem = entry.lower().removesuffix(".xml")
             if entry.lower().endswith(".xml") and (stem == key or stem.endswith("_" + key) or key.endswith(stem)):
-                return base / entry
+                found = (base / entry).resolve()
+                return found if found.is_relative_to(root.resolve()) and found.is_file() else None
     return None
 
 
-def load_package(path: str) -> Package:
-    """Parse the METS or DIDL file at `path` and find its text files. A METS file group whose USE is neither text
-    nor images is looked into: read when its files are ALTO, else noted as not read. Raises `ExtractionError` when
-    the file does not parse."""
+def load_package(path: str, root: Path) -> Package:
+    """Parse the METS or DIDL file at `path` and find its text files inside the input folder `root` (references
+    outside it are refused, never read). A METS file group whose USE is neither text nor images is looked into:
+    read when its files are ALTO, else noted as not read. Raises `ExtractionError` when the file does not parse."""
     data = Path(path).read_bytes()
     base = Path(path).parent
     didl = is_didl(data[:4096])
@@ -68,7 +74,10 @@ def load_package(path: str) -> Package:
     notes: list[tuple[str, str, str, dict]] = []
     for group in list(mets.other_groups):
         first = next(iter(group.files.values()), None)
-        local = _local_path(base, first, None) if first else None
+        try:
+            local = _local_path(path, first, root, None) if first else None
+        except ExtractionError:
+            local = None
         n = len(group.files)
         if local is not None and _is_alto(local):
             mets = adopt_group(data, mets, group)
@@ -83,16 +92,19 @@ def load_package(path: str) -> Package:
     listing = sorted(os.listdir(base)) if didl else None
     paths: dict[str, Path] = {}
     missing: list[str] = []
+    refused: list[tuple[str, str]] = []
     for fid, href in mets.files.items():
         try:
-            p = _local_path(base, href, listing)
-        except ExtractionError:
-            p = None
+            p = _local_path(path, href, root, listing)
+        except ExtractionError as exc:
+            refused.append((_rel_or_href(href), str(exc)))
+            continue
         if p is None:
             missing.append(href if didl else _rel_or_href(href))
         else:
             paths[fid] = p
-    return Package(mets=mets, paths=paths, missing=missing, notes=notes, kind="DIDL" if didl else "METS")
+    return Package(mets=mets, paths=paths, missing=missing, refused=refused, notes=notes,
+                   kind="DIDL" if didl else "METS")  # fmt: skip
 
 
 def _rel_or_href(href: str) -> str:
@@ -102,10 +114,10 @@ def _rel_or_href(href: str) -> str:
         return href
 
 
-def package_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS or DIDL file groups (empty when it cannot be parsed)."""
+def package_claims(path: str, root: Path) -> tuple[str, ...]:
+    """Absolute paths of the ALTO files inside `root` a METS or DIDL file groups (empty when it cannot be parsed)."""
     try:
-        pkg = load_package(path)
+        pkg = load_package(path, root)
     except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
         return ()
     return tuple(str(p.resolve()) for p in pkg.paths.values())

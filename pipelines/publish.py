@@ -47,6 +47,7 @@ def _move(src: Path, dst: Path) -> None:
 
 def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
     from expectations.gate import Gate
+    from filters.pii_metadata import scrubber_for
     from pipelines.faults import maybe_crash
     from pipelines.report import render_report
     from pipelines.run import PIPELINE_VERSION, input_checksums
@@ -161,7 +162,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "approval": {"state": "pending_review", "note": "a compliance officer approves after reading the report"},
         },
         "policy": {"policy_id": policy.policy_id, "path": os.path.basename(policy.path), "sha256": policy.sha256},
-        "inputs": input_checksums(inputs),
+        "inputs": input_checksums(inputs, scrubber_for(policy)),
         "shards": shards,
         "quarantined_shards": quarantined,
         "quarantined_documents": held_docs,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -20,11 +19,20 @@ from filters.document import Document, make_doc_id
 from filters.extract import (
     ExtractionError,
     decode_payload,
+    href_to_relpath,
     is_mets,
     parse_alto,
     tei_text,
 )
 from filters.extract.didl import is_didl
+from pipelines.archive_reader import (
+    BudgetExceeded,
+    Repair,
+    looks_like_crawler_log,
+    non_document_kind,
+    parse_record,
+    raw_records,
+)
 from pipelines.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
@@ -46,6 +54,8 @@ class InputFile:
     id_field: str | None = None
     url_field: str | None = "url"
     members: tuple[str, ...] = ()  # for a METS file: the ALTO files it groups (absolute paths)
+    max_record_bytes: int = 64 << 20  # policy extraction.max_record_bytes
+    max_decompressed_bytes: int = 16 << 30  # policy extraction.max_decompressed_bytes
 
 
 def sniff_format(path: str) -> str:
@@ -161,11 +171,20 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_warc(spec: InputFile):
-    from pipelines.archive_reader import Repair, looks_like_crawler_log, non_document_kind, parse_record, raw_records
-
     skipped = _SkipCounts(spec)
+    try:
+        yield from _warc_records(spec, skipped, raw_records(spec.path, spec.max_decompressed_bytes))
+    except BudgetExceeded:
+        yield from skipped.rows()
+        raise ExtractionError(f"more than {spec.max_decompressed_bytes:,} bytes decompressed (policy extraction."
+                              "max_decompressed_bytes); the rest of the file was not read") from None
+    yield from skipped.rows()
+
+
+def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
+    """Documents and ledger rows of the records of one archive; records that are not documents go to `skipped`."""
     repair: Repair | None = None
-    for item in raw_records(spec.path):
+    for item in records:
         if isinstance(item, Repair):
             if item.kind == "skipped":
                 yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason)
@@ -243,7 +262,6 @@ def _read_warc(spec: InputFile):
             record_locator=locator, text=text, html=html, url=url, collected_at=date,
             http_headers=headers, raw_bytes=len(body),
         )  # fmt: skip
-    yield from skipped.rows()
 
 
 class _SkipCounts:
@@ -320,22 +338,39 @@ def _read_alto(spec: InputFile):
         )  # fmt: skip
 
 
-def mets_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS or DIDL file references (empty when it cannot be parsed)."""
+def input_root(spec: InputFile) -> Path:
+    """The folder the user named (for a single file, its folder): `spec.rel` is relative to it."""
+    return Path(spec.path).parents[len(Path(spec.rel).parts) - 1]
+
+
+def member_path(mets_path: str, href: str, root: Path) -> Path:
+    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
+    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
+    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
+    return target
+
+
+def mets_claims(path: str, root: Path) -> tuple[str, ...]:
+    """Absolute paths of the ALTO files inside `root` that a METS or DIDL file references (empty when it cannot be
+    parsed)."""
     from pipelines.library_packages import package_claims
 
-    return package_claims(path)
+    return package_claims(path, root)
 
 
 def _read_mets(spec: InputFile):
     """A METS or DIDL package: one document per article (or per issue), from the ALTO files it lists."""
     from pipelines.library_packages import load_package
 
-    pkg = load_package(spec.path)
+    pkg = load_package(spec.path, input_root(spec))
     mets = pkg.mets
     for key, decision, reason, detail in pkg.notes:
         yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#{key}"), "read", decision, reason,
                                    spec.source_id, spec.rel, detail)  # fmt: skip
+    for rel, reason in pkg.refused:
+        yield "ledger", _record_error(spec, f"{spec.rel}!{rel}", reason)
     if not mets.files:
         groups = "; ".join(r for _, _, r, _ in pkg.notes) or "no file group at all"
         raise ExtractionError(f"{pkg.kind} lists no ALTO text file ({groups})")
@@ -392,10 +427,28 @@ def _read_tei(spec: InputFile):
 # ---------------------------------------------------------------- JSONL and Parquet dumps
 
 
-def _open_text(path: str):
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+class _Budget:
+    """A binary stream that stops with ExtractionError once more than `limit` bytes came out of it: decompression of
+    one input file is bounded (a small gzip bomb would otherwise expand to gigabytes)."""
+
+    def __init__(self, raw, limit: int) -> None:
+        self.raw, self.limit, self.used = raw, limit, 0
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.raw.readline(size)
+        self.used += len(line)
+        if self.used > self.limit:
+            raise ExtractionError(f"more than {self.limit:,} bytes decompressed (policy extraction."
+                                  "max_decompressed_bytes); the rest of the file was not read")  # fmt: skip
+        return line
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _open_binary(spec: InputFile) -> _Budget:
+    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")  # noqa: SIM115 - closed by _Budget.close
+    return _Budget(raw, spec.max_decompressed_bytes)
 
 
 def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
@@ -412,8 +465,29 @@ def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
 
 
 def _read_jsonl(spec: InputFile):
-    with _open_text(spec.path) as f:
-        for n, line in enumerate(f, start=1):
+    import zlib
+
+    limit = spec.max_record_bytes
+    f = _open_binary(spec)
+    n = 0
+    try:
+        while True:
+            n += 1
+            try:
+                raw = f.readline(limit + 1)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: cut off by damaged compressed "
+                                              f"data ({type(exc).__name__})")  # fmt: skip
+                raise ExtractionError(f"compressed data damaged at line {n}: {_first_line(exc)}") from None
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line, a piece at a time
+                    raw = f.readline(1 << 20)
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: record larger than {limit:,} "
+                                              "bytes (policy extraction.max_record_bytes); skipped")  # fmt: skip
+                continue
+            line = raw.decode("utf-8", errors="replace")
             if not line.strip():
                 continue
             try:
@@ -421,12 +495,17 @@ def _read_jsonl(spec: InputFile):
             except json.JSONDecodeError as exc:
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: JSON nested too deeply to read")
+                continue
             if not isinstance(obj, dict):
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: expected a JSON object")
                 continue
             rid = obj.get(spec.id_field) if spec.id_field else None
             locator = f"{spec.rel}#{rid}" if rid is not None else f"{spec.rel}:{n}"
             yield _dump_doc(spec, locator, obj)
+    finally:
+        f.close()
 
 
 def _read_parquet(spec: InputFile):

@@ -128,3 +128,15 @@ def test_real_archives_lost_to_a_strict_reader_are_recovered(shared):
 
 def _file_reason(rows):
     return next(r["reason"] for r in rows if r["stage"] == "input")
+
+
+def test_decompression_is_bounded_by_the_policy(tmp_path):
+    p = tmp_path / "wayback.warc.gz"
+    p.write_bytes(wayback_merged_warc(50))
+    ten = len(gzip.decompress(wayback_merged_warc(10)))  # the first ten records: the same bytes as in the file
+    spec = InputFile(source_id="s", path=str(p), rel=p.name, format="warc", max_decompressed_bytes=ten + 10)
+    items = list(read_file(spec))
+    docs = [d for k, d in items if k == "doc"]
+    file_row = next(r for k, r in items if k == "ledger" and r["stage"] == "input")
+    assert len(docs) == 10 and file_row["decision"] == "error"
+    assert "max_decompressed_bytes" in file_row["reason"] and "10 record(s) read before it were kept" in file_row["reason"]

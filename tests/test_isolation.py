@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 
+from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 from expectations.rows import expectation_rows, failing_rows
 
 REPO = Path(__file__).resolve().parent.parent
 
 CONTROL_TEXTS = [
-    "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen och "
-    "beslutade att bygget ska börja redan i vår, efter en lång debatt om kostnaderna.",
-    "Biblioteket i centrum förlänger sina öppettider under sommaren, och barnavdelningen får nya böcker på "
-    "arabiska, finska och somaliska efter önskemål från föräldrar i stadsdelen.",
-    "Hamnen tog emot fler kryssningsfartyg än någonsin i år; turistbyrån räknar med att handeln i gamla stan "
-    "gynnas, men boende klagar på trängseln på de smala gatorna vid torget.",
+    ("Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen och "
+    "beslutade att bygget ska börja redan i vår, efter en lång debatt om kostnaderna."),
+    ("Biblioteket i centrum förlänger sina öppettider under sommaren, och barnavdelningen får nya böcker på "
+    "arabiska, finska och somaliska efter önskemål från föräldrar i stadsdelen."),
+    ("Hamnen tog emot fler kryssningsfartyg än någonsin i år; turistbyrån räknar med att handeln i gamla stan "
+    "gynnas, men boende klagar på trängseln på de smala gatorna vid torget."),
 ]
 
 POLICY = """
@@ -62,12 +62,12 @@ def _published_texts(out: Path) -> list[str]:
 
 def test_repeated_ids_in_a_dump_are_reidentified_and_everything_publishes(tmp_path):
     texts = [
-        "Sjöfartsverket varnar för isbildning i skärgården; fartygen ombeds hålla nedsatt fart i farlederna kring "
-        "ön under helgen, när temperaturen väntas sjunka kraftigt efter midnatt.",
-        "Länsstyrelsen delar ut bidrag till föreningar som ordnar sommarlovsaktiviteter för barn; ansökan ska vara "
-        "inne före maj, och pengarna räcker till ett trettiotal nya projekt i länet.",
-        "Skolan på Norra berget får en ny idrottshall efter beslut i nämnden; bygget beräknas ta två år och "
-        "eleverna får under tiden använda den gamla hallen vid simhuset.",
+        ("Sjöfartsverket varnar för isbildning i skärgården; fartygen ombeds hålla nedsatt fart i farlederna kring "
+        "ön under helgen, när temperaturen väntas sjunka kraftigt efter midnatt."),
+        ("Länsstyrelsen delar ut bidrag till föreningar som ordnar sommarlovsaktiviteter för barn; ansökan ska vara "
+        "inne före maj, och pengarna räcker till ett trettiotal nya projekt i länet."),
+        ("Skolan på Norra berget får en ny idrottshall efter beslut i nämnden; bygget beräknas ta två år och "
+        "eleverna får under tiden använda den gamla hallen vid simhuset."),
     ]
     # three records share the id "7"; one repeats a text exactly (a real duplicate, for exact dedup to handle)
     records = [{"id": "7", "text": texts[0]}, {"id": "7", "text": texts[1]}, {"id": "8", "text": texts[2]},
@@ -226,3 +226,93 @@ def test_a_stage_failing_on_one_document_withholds_that_document_only():
     good = list(stages.process(page("good", good_html.replace("Kommun", "Stadshus"))))
     assert all(r["decision"] != "error" for k, r in good if k == "ledger")
     assert {r["stage"] for k, r in good if k == "ledger"} >= {"rights", "extract", "langid"}
+
+
+METS = """<?xml version="1.0" encoding="UTF-8"?>
+<mets xmlns="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink">
+ <fileSec><fileGrp USE="ALTO">
+{files}
+ </fileGrp></fileSec>
+ <structMap TYPE="PHYSICAL"><div TYPE="issue">{areas}</div></structMap>
+</mets>
+"""
+
+
+def _mets(hrefs: list[str]) -> str:
+    files = "\n".join(f'  <file ID="f{i}"><FLocat LOCTYPE="URL" xlink:href="{h}"/></file>' for i, h in enumerate(hrefs))
+    areas = "".join(f'<div TYPE="page"><fptr><area FILEID="f{i}"/></fptr></div>' for i in range(len(hrefs)))
+    return METS.format(files=files, areas=areas)
+
+
+def test_mets_members_resolve_inside_the_input_folder_only(tmp_path, shared):
+    """A METS in `issue/` whose ALTO pages sit in a sibling folder `alto/` of the same input is read (it used to crash
+    the run at publish); references outside the input folder are refused with a ledger row and never read."""
+    page = (shared / "alto" / "testAltos_0_testAlto.xml").read_bytes()
+    secret = tmp_path / "outside.xml"
+    secret.write_bytes(page.replace(b"CONTENT=\"", b"CONTENT=\"Geheim"))  # an ALTO outside the input: never read
+    root = tmp_path / "input"
+    (root / "alto").mkdir(parents=True)
+    (root / "issue").mkdir()
+    (root / "alto" / "p1.xml").write_bytes(page)
+    hrefs = ["../alto/p1.xml", "../../outside.xml", f"file://{secret}"]
+    (root / "issue" / "issue.xml").write_text(_mets(hrefs), encoding="utf-8")
+    policy = write_policy(tmp_path / "policy.yaml", """
+policy_id: mets-paths
+residency:
+  regions:
+    de: {jurisdictions: [DE], storage: shards/de}
+sources:
+  lib: {jurisdiction: DE, license: CC0-1.0}
+admission: {default_min_lang_score: 0.0}
+quality: {enabled: false}
+""")
+    out = tmp_path / "out"
+    res = run_terroir(policy, [f"lib={root}"], out)
+    m = res.manifest
+    assert {i["path"] for i in m["inputs"]} == {"issue/issue.xml", "alto/p1.xml"}
+    texts = read_shards(m, out).column("text").to_pylist()
+    assert len(texts) == 1 and "Geheim" not in texts[0]
+    refused = [r for r in read_ledger(out).to_pylist() if r["stage"] == "read" and r["decision"] == "error"]
+    assert len(refused) == 2 and all("lies outside the input folder; refused" in r["reason"] for r in refused)
+
+
+def test_a_damaged_dump_loses_no_record_without_a_ledger_row(tmp_path):
+    """A line nested too deeply to parse, a line over the record limit, then a gzip cut mid-record: every record
+    before and between is published, and each lost one has its own error row."""
+    import gzip
+
+    deep = "[" * 1500 + "]" * 1500  # deeper than the JSON parser recurses, shorter than the record limit
+    lines = [json.dumps({"id": "a", "text": CONTROL_TEXTS[0]}), deep, json.dumps({"id": "b", "text": CONTROL_TEXTS[1]}),
+             json.dumps({"id": "huge", "text": "x" * 5000}), json.dumps({"id": "c", "text": CONTROL_TEXTS[2]}),
+             json.dumps({"id": "cut", "text": "Detta stycke kommer aldrig fram " * 40})]  # fmt: skip
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "records.jsonl.gz").write_bytes(whole[: len(whole) - 40])  # the last record is cut off
+    policy = write_policy(tmp_path / "policy.yaml", POLICY + "extraction: {max_record_bytes: 4096}\n")
+    out = tmp_path / "release"
+    res = run_terroir(policy, [f"dump={dump}"], out)
+    assert sorted(_published_texts(out)) == sorted(CONTROL_TEXTS)
+    errors = {r["reason"].split(":")[0]: r["reason"] for r in read_ledger(out).to_pylist()
+              if r["stage"] == "read" and r["decision"] == "error"}  # fmt: skip
+    assert "nested too deeply" in errors["line 2"] and "larger than 4,096 bytes" in errors["line 4"]
+    assert "cut off by damaged compressed data" in errors["line 6"]
+    (file_row,) = [r for r in read_ledger(out).to_pylist() if r["stage"] == "input"]
+    assert file_row["decision"] == "error" and "3 record(s) read before it were kept" in file_row["reason"]
+    assert res.manifest["counts"]["error_rows"] >= 4
+
+
+def test_decompression_is_bounded_by_the_policy(tmp_path):
+    import gzip
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    body = json.dumps({"id": "a", "text": CONTROL_TEXTS[0]}) + "\n" + (" " * 1023 + "\n") * 20_000  # 20 MB of blanks
+    (dump / "bomb.jsonl.gz").write_bytes(gzip.compress(body.encode(), 9))
+    assert (dump / "bomb.jsonl.gz").stat().st_size < 100_000
+    policy = write_policy(tmp_path / "policy.yaml", POLICY + "extraction: {max_decompressed_bytes: 1000000}\n")
+    out = tmp_path / "release"
+    run_terroir(policy, [f"dump={dump}"], out)
+    assert _published_texts(out) == [CONTROL_TEXTS[0]]
+    (file_row,) = [r for r in read_ledger(out).to_pylist() if r["stage"] == "input"]
+    assert file_row["decision"] == "error" and "max_decompressed_bytes" in file_row["reason"]
