@@ -105,7 +105,7 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
         claimed: set[str] = set()
         members: dict[Path, tuple[str, ...]] = {}
         for p, fmt in specs:
-            if fmt == "mets":
+            if fmt in ("mets", "didl"):  # METS or DIDL: the ALTO pages it groups are read through it
                 members[p] = tuple(m for m in mets_claims(str(p), base) if os.path.isfile(m))
                 claimed.update(members[p])
         for p, fmt in specs:

@@ -22,8 +22,16 @@ from filters.extract import (
     href_to_relpath,
     is_mets,
     parse_alto,
-    parse_mets,
     tei_text,
+)
+from filters.extract.didl import is_didl
+from pipelines.archive_reader import (
+    BudgetExceeded,
+    Repair,
+    looks_like_crawler_log,
+    non_document_kind,
+    parse_record,
+    raw_records,
 )
 from pipelines.ledger import ledger_row
 
@@ -64,8 +72,8 @@ def sniff_format(path: str) -> str:
                 head = f.read(4096)
         except OSError:
             return "unknown"
-        if is_mets(head):
-            return "mets"
+        if is_mets(head) or is_didl(head):
+            return "mets"  # a package of ALTO pages: METS, or DIDL as Delpher serves it
         if b"<alto" in head:
             return "alto"
         if b"<TEI" in head or b"<tei" in head:
@@ -101,6 +109,7 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         "warc": _read_warc,
         "alto": _read_alto,
         "mets": _read_mets,
+        "didl": _read_mets,  # the same reader: a package of ALTO pages
         "tei": _read_tei,
         "jsonl": _read_jsonl,
         "parquet": _read_parquet,
@@ -162,64 +171,128 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_warc(spec: InputFile):
-    from warcio.archiveiterator import ArchiveIterator
+    skipped = _SkipCounts(spec)
+    try:
+        yield from _warc_records(spec, skipped, raw_records(spec.path, spec.max_decompressed_bytes))
+    except BudgetExceeded:
+        yield from skipped.rows()
+        raise ExtractionError(f"more than {spec.max_decompressed_bytes:,} bytes decompressed (policy extraction."
+                              "max_decompressed_bytes); the rest of the file was not read") from None
+    yield from skipped.rows()
 
-    with open(spec.path, "rb") as f:
-        it = ArchiveIterator(f, arc2warc=True)
-        for record in it:
-            rtype = record.rec_type
-            if rtype not in ("response", "resource", "conversion"):
-                continue
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            date = record.rec_headers.get_header("WARC-Date")
-            headers: dict[str, str] = {}
-            status = None
-            if record.http_headers is not None and rtype == "response":
-                status = record.http_headers.get_statuscode()
-                for name in KEPT_HEADERS:
-                    vals = [v for k, v in record.http_headers.headers if k.lower() == name]
-                    if vals:
-                        headers[name] = ", ".join(vals)
-                ctype = headers.get("content-type", "")
+
+def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
+    """Documents and ledger rows of the records of one archive; records that are not documents go to `skipped`."""
+    repair: Repair | None = None
+    for item in records:
+        if isinstance(item, Repair):
+            if item.kind == "skipped":
+                yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason)
             else:
-                ctype = record.rec_headers.get_header("Content-Type") or ""
-                headers["content-type"] = ctype
-            try:
-                body = _payload(record)
-            except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
-                locator = f"{spec.rel}@{it.get_record_offset()}"
-                yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
-                continue
-            # the offset is only safe to ask for once the record's payload has been read
-            locator = f"{spec.rel}@{it.get_record_offset()}"
-            remaining = getattr(record.raw_stream, "limit", 0)
-            if remaining:
-                yield "ledger", _record_error(
-                    spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
-                )
-                continue
-            doc_id = make_doc_id(spec.source_id, locator)
-            if status is not None and status != "200":
-                yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
-                continue
-            mime = ctype.split(";")[0].strip().lower()
-            if rtype == "conversion" or mime in TEXT_TYPES:
-                text, _ = decode_payload(body, ctype)
-                html = None
-            elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
-                html, _ = decode_payload(body, ctype)
-                text = ""
-            else:
-                yield "ledger", ledger_row(
-                    doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
-                    spec.rel, nbytes=len(body),
-                )  # fmt: skip
-                continue
-            yield "doc", Document(
-                doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
-                record_locator=locator, text=text, html=html, url=url, collected_at=date,
-                http_headers=headers, raw_bytes=len(body),
+                repair = item  # the record that follows was read with a repaired length
+            continue
+        locator = f"{spec.rel}@{item.locator}"
+        repaired, repair = repair, None
+        try:
+            record, http_parsed = parse_record(item)
+        except Exception as exc:  # noqa: BLE001 - warcio's parse errors have no common base
+            yield "ledger", _record_error(spec, locator, f"record could not be parsed: {_first_line(exc)}")
+            continue
+        rtype = record.rec_type
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        date = record.rec_headers.get_header("WARC-Date")
+        kind = non_document_kind(rtype, url, record.rec_headers.get_header("Content-Type") or "")
+        if kind is not None:
+            skipped.add(kind, repaired)
+            continue
+        headers: dict[str, str] = {}
+        status = None
+        if record.http_headers is not None and rtype == "response":
+            status = record.http_headers.get_statuscode()
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.http_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.get("content-type", "")
+        else:
+            # resources, conversions, and responses whose HTTP headers were merged into the WARC header block
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.rec_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.setdefault("content-type", "")
+            if rtype == "response" and not http_parsed:
+                skipped.note("response with its HTTP headers merged into the WARC header block (read as the page)")
+        try:
+            body = _payload(record)
+        except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
+            yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
+            continue
+        remaining = getattr(record.raw_stream, "limit", 0)
+        if remaining:
+            yield "ledger", _record_error(
+                spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
+            )
+            continue
+        doc_id = make_doc_id(spec.source_id, locator)
+        if status is not None and status != "200":
+            yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
+            continue
+        mime = ctype.split(";")[0].strip().lower()
+        if rtype == "resource" and mime in TEXT_TYPES and looks_like_crawler_log(body):
+            skipped.add("resource (crawler log, text/plain)", repaired)
+            continue
+        if rtype == "conversion" or mime in TEXT_TYPES:
+            text, _ = decode_payload(body, ctype)
+            html = None
+        elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
+            html, _ = decode_payload(body, ctype)
+            text = ""
+        else:
+            yield "ledger", ledger_row(
+                doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
+                spec.rel, nbytes=len(body),
             )  # fmt: skip
+            continue
+        if repaired is not None:
+            yield "ledger", ledger_row(doc_id, "read", "kept", repaired.reason, spec.source_id, spec.rel,
+                                       {"length_repair_bytes": repaired.nbytes})  # fmt: skip
+        yield "doc", Document(
+            doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
+            record_locator=locator, text=text, html=html, url=url, collected_at=date,
+            http_headers=headers, raw_bytes=len(body),
+        )  # fmt: skip
+
+
+class _SkipCounts:
+    """Records that are not documents, counted per kind: one `read` row per kind and file at the end of the file
+    (a crawl holds a request and often a metadata record per response: a row each would double the ledger)."""
+
+    def __init__(self, spec: InputFile) -> None:
+        self.spec = spec
+        self.counts: dict[str, int] = {}
+        self.repaired: dict[str, int] = {}
+        self.notes: dict[str, int] = {}
+
+    def add(self, kind: str, repaired) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if repaired is not None:
+            self.repaired[kind] = self.repaired.get(kind, 0) + 1
+
+    def note(self, what: str) -> None:
+        self.notes[what] = self.notes.get(what, 0) + 1
+
+    def rows(self):
+        spec = self.spec
+        for kind, n in sorted(self.counts.items()):
+            detail = {"record_type": kind, "records": n}
+            if kind in self.repaired:
+                detail["length_repaired"] = self.repaired[kind]
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#skipped:{kind}"), "read", "dropped",
+                                       f"{n} {kind} record(s): not documents", spec.source_id, spec.rel, detail)
+        for what, n in sorted(self.notes.items()):
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#note:{what}"), "read", "kept",
+                                       f"{n} {what}", spec.source_id, spec.rel, {"records": n})
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -280,52 +353,52 @@ def member_path(mets_path: str, href: str, root: Path) -> Path:
 
 
 def mets_claims(path: str, root: Path) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files inside `root` that a METS file references (empty when it cannot be parsed)."""
-    try:
-        mets = parse_mets(Path(path).read_bytes())
-    except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
-        return ()
-    out = []
-    for href in mets.files.values():
-        try:
-            out.append(str(member_path(path, href, root)))
-        except ExtractionError:
-            continue  # the worker records the refusal
-    return tuple(out)
+    """Absolute paths of the ALTO files inside `root` that a METS or DIDL file references (empty when it cannot be
+    parsed)."""
+    from pipelines.library_packages import package_claims
+
+    return package_claims(path, root)
 
 
 def _read_mets(spec: InputFile):
-    data = Path(spec.path).read_bytes()
-    mets = parse_mets(data)
-    root = input_root(spec)
-    missing = []
+    """A METS or DIDL package: one document per article (or per issue), from the ALTO files it lists."""
+    from pipelines.library_packages import load_package
+
+    pkg = load_package(spec.path, input_root(spec))
+    mets = pkg.mets
+    for key, decision, reason, detail in pkg.notes:
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#{key}"), "read", decision, reason,
+                                   spec.source_id, spec.rel, detail)  # fmt: skip
+    for rel, reason in pkg.refused:
+        yield "ledger", _record_error(spec, f"{spec.rel}!{rel}", reason)
+    if not mets.files:
+        groups = "; ".join(r for _, _, r, _ in pkg.notes) or "no file group at all"
+        raise ExtractionError(f"{pkg.kind} lists no ALTO text file ({groups})")
+    missing = pkg.missing
     pages = {}
-    for fid, href in mets.files.items():
-        try:
-            p = member_path(spec.path, href, root)
-        except ExtractionError as exc:
-            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", str(exc))
-            continue
-        if not p.is_file():
-            missing.append(href_to_relpath(href))
-            continue
+    for fid, p in pkg.paths.items():
         try:
             parsed = parse_alto(p.read_bytes())
         except ExtractionError as exc:
-            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", f"ALTO {href}: {exc}")
+            yield "ledger", _record_error(spec, f"{spec.rel}!{p.name}", f"ALTO {p.name}: {exc}")
             continue
         pages[fid] = parsed
     if missing and not pages:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise ExtractionError(f"METS references {len(missing)} ALTO file(s), none found: {shown}")
+        raise ExtractionError(f"{pkg.kind} references {len(missing)} ALTO file(s), none found: {shown}")
+    unresolved = 0
     for group in mets.groups:
         chunks = []
         for fid, block_id in group.parts:
             for page in pages.get(fid, []):
                 if block_id is None or block_id == page.page_id:
                     chunks.append(page.text)
-                elif block_id in page.blocks:
-                    chunks.append(page.blocks[block_id])
+                    continue
+                text = page.area_text(block_id)
+                if text is None:
+                    unresolved += 1
+                elif text:
+                    chunks.append(text)
         text = "\n\n".join(c for c in chunks if c)
         locator = f"{spec.rel}#{group.group_id}"
         if not text:
@@ -335,6 +408,10 @@ def _read_mets(spec: InputFile):
             doc_id=make_doc_id(spec.source_id, locator), source_id=spec.source_id, source_type="alto",
             input_path=spec.rel, record_locator=locator, text=text, raw_bytes=len(text.encode()),
         )  # fmt: skip
+    if unresolved:
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#unresolved-areas"), "read", "dropped",
+                                   f"{unresolved} METS area(s) name a block their ALTO page does not have",
+                                   spec.source_id, spec.rel, {"areas": unresolved})  # fmt: skip
 
 
 def _read_tei(spec: InputFile):

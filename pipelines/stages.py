@@ -63,7 +63,11 @@ class DocumentStages:
         offline_tldextract()
         self._extractor = get_extractor(self.policy.html_extractor)
         self._lid = LanguageIdentifier(self.lid_model_path)
-        self._quality = QualityFilter(self.policy.quality_filters) if self.policy.quality_enabled else None
+        p = self.policy
+        self._quality = QualityFilter(
+            p.quality_filters, alpha_over=p.quality_alpha_ratio_over, long_documents=p.quality_long_documents,
+            long_document_words=p.quality_long_document_words,
+        ) if p.quality_enabled else None  # fmt: skip
 
     def process(self, doc: Document) -> Iterator[tuple[str, object]]:
         """The stages on one document. A stage that raises on it ends that document alone: its rows so far, then an

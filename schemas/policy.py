@@ -59,6 +59,9 @@ class FuzzyDedup:
     seed: int = 42
     threshold: float = 0.8
     verify: str = "true"  # none, estimated, true (estimates alone reach ~0.94 pair precision at 0.8; docs/dedup.md)
+    # shingles of the text folded for case, punctuation and spacing: edition duplicates (two transcriptions of one
+    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does
+    normalize: bool = True
 
     @property
     def num_perm(self) -> int:
@@ -111,6 +114,11 @@ class Policy:
     quality_enabled: bool = True
     quality_filters: tuple[str, ...] = ("gopher_quality", "gopher_repetition", "fineweb")
     quality_exempt_source_types: tuple[str, ...] = ("alto", "tei")
+    # Gopher's alphabetic-word ratio over words (not punctuation tokens, as datatrove counts them); documents over
+    # quality_long_document_words words judged in parts (split), passed unjudged (exempt) or judged whole (judge)
+    quality_alpha_ratio_over: str = "words"
+    quality_long_documents: str = "split"
+    quality_long_document_words: int = 10_000
     pii_entities: tuple[str, ...] = DEFAULT_PII_ENTITIES
     pii_countries: tuple[str, ...] = ()
     pii_operator: str = "placeholder"
@@ -355,6 +363,9 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         quality_enabled=qual.get("enabled", True),
         quality_filters=tuple(qual.get("filters", defaults.quality_filters)),
         quality_exempt_source_types=tuple(qual.get("exempt_source_types", defaults.quality_exempt_source_types)),
+        quality_alpha_ratio_over=qual.get("alpha_ratio_over", defaults.quality_alpha_ratio_over),
+        quality_long_documents=qual.get("long_documents", defaults.quality_long_documents),
+        quality_long_document_words=qual.get("long_document_words", defaults.quality_long_document_words),
         pii_entities=tuple(pii.get("entities", DEFAULT_PII_ENTITIES)),
         pii_countries=tuple(pii.get("countries", ())),
         pii_operator=pii.get("operator", "placeholder"),

@@ -60,7 +60,7 @@ def test_every_shared_input_file_is_in_the_ledger(shared_run, shared):
         ("resiliparse-clipped-truncated.warc.gz", "record truncated"),
         ("solrwayback-truncated.warc.gz", "record truncated"),
         ("solrwayback-evil-headers.warc", "record truncated"),
-        ("example-bad-non-chunked.warc.gz", "non-chunked gzip"),
+        ("webarchive-commons-link-extraction.warc", "response record has no WARC-Target-URI"),
         ("wiremock_alto_letter_to_Undset.xml", "XML declaration allowed only at the start"),
         ("NLF_379973_Aamulehti_1882_METS.xml", "METS references 4 ALTO file(s), none found"),
     ],
