@@ -43,6 +43,7 @@ from filters.national_ids import (
     national_id_recognizer_classes,
     national_languages,
 )
+from filters.pii_phone import PHONE_CONTEXT  # noqa: F401 - part of this module's interface
 from filters.pii_policy import COUNTRY_PACKAGES as _COUNTRY_PACKAGES
 from filters.pii_policy import (  # noqa: F401 - part of this module's interface
     MIN_SALT_CHARS,
@@ -66,15 +67,6 @@ _GENERIC = {
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 NER_TIER = "ner"
 _RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
-
-# Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well.
-PHONE_CONTEXT = (
-    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "number",
-    "telefon", "tlf", "mobil", "ring", "handy", "rufnummer", "puhelin", "puh", "gsm", "tfno", "telf",
-    "téléphone", "portable", "teléfono", "telefono", "móvil", "movil", "cellulare", "telefoon", "mobiel",
-    "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
-)  # fmt: skip
-
 
 class PiiAnalysisError(RuntimeError):
     """PII analysis failed; the message names the failing part and the exception type, never document text."""
@@ -283,9 +275,9 @@ class PiiRedactor:
         key = (lang, regions)
         rec = self._phone_recognizers.get(key)
         if rec is None:
-            from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+            from filters.pii_phone import NationalPhoneRecognizer
 
-            rec = PhoneRecognizer(context=list(PHONE_CONTEXT), supported_language=lang, supported_regions=regions)
+            rec = NationalPhoneRecognizer(regions, supported_language=lang)
             self._phone_recognizers[key] = rec
             self._by_id[rec.id] = rec
         return rec
@@ -368,6 +360,9 @@ class PiiRedactor:
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
         value = text[hit.start : hit.end]
+        own_tier = getattr(rec, "tier", None)
+        if callable(own_tier):  # Terroir's recognizers know how their hits were checked
+            return own_tier(value)
         if isinstance(rec, NationalIdRecognizer):
             return rec.tier(value)
         if isinstance(rec, PhoneRecognizer):

@@ -1,0 +1,199 @@
+"""Phone numbers in the national formats of the policy's countries, validated by libphonenumber.
+
+`NationalPhoneRecognizer` reads the "digits" candidates of the shared scan (`filters.pii_scan`): clusters of digit
+groups joined by spaces, dots, dashes, slashes or parentheses. Inside a cluster it tries, from each group, the
+longest run of groups with a digit count some region's numbering plan allows, and keeps it when libphonenumber
+parses it to a valid number: for the document's region when one is given, else for any of the policy's countries;
+a number written with "+" or "00" is parsed as international. Dates ("11/02/1970", "2016-05-28") and IP addresses
+are never numbers.
+
+Scores: a number written as people write phone numbers (international prefix, or at least two groups of two or more
+digits: "612 34 56 78", "030 1234567", "06-12 34 56 78") scores 0.6 and is redacted on its own; a bare digit run
+("612345678") scores 0.4 and needs a context word just before it (`PHONE_CONTEXT`, in the policies' languages; the
+context enhancer adds 0.35). Every hit is in the "validated" tier. Work per text: one look at each candidate and a
+bounded number of parses per cluster (results are memoised per digit string and region).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from filters.national_ids.base import VALIDATED
+from filters.pii_scan import scan, window
+
+ENTITY = "PHONE_NUMBER"
+# Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well. "number"
+# alone is left out on purpose: it would lift order and invoice numbers.
+PHONE_CONTEXT = (
+    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "ph.",
+    "telefon", "tlf", "mobil", "ring", "handy", "rufnummer", "puhelin", "puh", "gsm", "tfno", "telf", "tfn",
+    "téléphone", "tél", "portable", "teléfono", "telefono", "móvil", "movil", "cellulare", "telefoon", "mobiel",
+    "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
+    "contacto", "contact", "kontakt", "llamar", "llame", "anrufen", "appeler", "chiamare", "bellen",
+)  # fmt: skip
+SHAPED_SCORE = 0.6
+BARE_SCORE = 0.4
+MAX_DIGITS = 17
+_GROUP = re.compile(r"\d+")
+_DATE = re.compile(r"\(?\d{1,2}([./-])\d{1,2}\1\d{2,4}\)?|\(?\d{4}([./-])\d{1,2}\2\d{1,2}\)?")
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_INTL = re.compile(r"\+|00(?!0)")
+
+
+@cache
+def national_lengths(region: str) -> frozenset[int]:
+    """Digit counts a national-format number of `region` can have (with and without its trunk prefix)."""
+    from phonenumbers import PhoneMetadata
+
+    md = PhoneMetadata.metadata_for_region(region)
+    if md is None:
+        return frozenset()
+    lengths = {n for n in md.general_desc.possible_length if n > 0}
+    prefix = len(md.national_prefix or "")
+    return frozenset(lengths | {n + prefix for n in lengths})
+
+
+@lru_cache(maxsize=65536)
+def _valid(candidate: str, region: str | None) -> bool:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+class NationalPhoneRecognizer(EntityRecognizer):
+    """PHONE_NUMBER: valid numbers of `regions` (national or international format) among the scan's digit clusters."""
+
+    def __init__(
+        self,
+        regions: tuple[str, ...],
+        supported_language: str = "en",
+        context: tuple[str, ...] = PHONE_CONTEXT,
+        name: str | None = None,
+    ) -> None:
+        import phonenumbers
+
+        self.regions = tuple(r for r in regions if r in phonenumbers.SUPPORTED_REGIONS)
+        self._lengths = {r: national_lengths(r) for r in self.regions}
+        self._any_length = frozenset().union(*self._lengths.values()) if self._lengths else frozenset()
+        super().__init__(
+            supported_entities=[ENTITY],
+            name=name or "NationalPhoneRecognizer",
+            supported_language=supported_language,
+            context=list(context),
+        )
+
+    def load(self) -> None:  # nothing to load: libphonenumber's metadata is imported lazily
+        pass
+
+    def tier(self, value: str) -> str:
+        return VALIDATED
+
+    def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        if not self.regions:
+            return []
+        results = []
+        for start, end in scan(text).of("digits"):
+            if end - start >= 5:
+                results.extend(self._cluster(text, start, end))
+        return results
+
+    def _cluster(self, text: str, start: int, end: int) -> list[RecognizerResult]:
+        lo, hi = window(text, start, end)
+        if (lo > 0 and text[lo - 1].isalnum()) or (hi < len(text) and text[hi].isalnum()):
+            return []  # part of a word: a reference such as "A1234567" or "1234567B"
+        groups = [m.span() for m in _GROUP.finditer(text, lo, hi)]
+        out = []
+        i = 0
+        while i < len(groups):
+            found = self._longest_from(text, groups, i, lo, hi)
+            if found is None:
+                i += 1
+                continue
+            j, s, e, score = found
+            out.append(self._result(s, e, score))
+            i = j + 1
+        return out
+
+    def _longest_from(self, text, groups, i, lo, hi):
+        """(last group, start, end, score) of the longest valid number starting at group i, or None."""
+        counts, total = [], 0
+        for g0, g1 in groups[i:]:
+            total += g1 - g0
+            if total > MAX_DIGITS:
+                break
+            counts.append(total)
+        s = groups[i][0]
+        if s > lo and text[s - 1] in "+(":
+            s -= 1
+            if s > lo and text[s - 1] == "(" and text[s] == "+":
+                s -= 1
+        for k in range(len(counts) - 1, -1, -1):
+            e = groups[i + k][1]
+            if e < hi and text[e] == ")" and "(" in text[s:e]:
+                e += 1
+            candidate = text[s:e]
+            if _DATE.fullmatch(candidate) or _IP.fullmatch(candidate):
+                continue
+            region = self._region_of(candidate, counts[k])
+            if region is None:
+                continue
+            groups_used = groups[i : i + k + 1]
+            if not self._delimited(text, groups, i, i + k):
+                continue
+            return i + k, s, e, self._score(candidate, groups_used)
+        return None
+
+    @staticmethod
+    def _delimited(text: str, groups, first: int, last: int) -> bool:
+        """Whether groups first..last stand apart from their neighbours in the cluster: the separator next to them
+        differs from the ones inside ("2024-118" in "2024-118-3391" does not; "91 234 56 78 / 612…" does)."""
+        inside = [text[groups[g][1] : groups[g + 1][0]] for g in range(first, last)]
+        chars = set("".join(inside))
+        widest = max(map(len, inside), default=0)
+        for g in (first - 1, last):
+            if 0 <= g < len(groups) - 1:
+                gap = text[groups[g][1] : groups[g + 1][0]]
+                if not (set(gap) - chars or len(gap) > widest):
+                    return False
+        return True
+
+    def _region_of(self, candidate: str, digits: int) -> str | None:
+        """A region the candidate is a valid number of ("" for an international number), or None."""
+        bare = candidate.lstrip("(")
+        if _INTL.match(bare):
+            international = "+" + bare[2:] if bare.startswith("00") else bare
+            return "" if 8 <= digits <= MAX_DIGITS and _valid(international, None) else None
+        if digits not in self._any_length:
+            return None
+        for region in self.regions:
+            if digits in self._lengths[region] and _valid(candidate, region):
+                return region
+        return None
+
+    @staticmethod
+    def _score(candidate: str, groups) -> float:
+        if _INTL.match(candidate.lstrip("(")):
+            return SHAPED_SCORE
+        if len(groups) >= 2 and all(g1 - g0 >= 2 for g0, g1 in groups):
+            return SHAPED_SCORE
+        return BARE_SCORE
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return RecognizerResult(
+            ENTITY,
+            start,
+            end,
+            score,
+            None,
+            {
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )

@@ -1,0 +1,148 @@
+"""One linear candidate scan per text, shared by Terroir's pattern recognizers (phones, cards, IBANs, dates of birth,
+addresses, postcodes, personal URLs).
+
+Stock Presidio runs every recognizer's regex over the whole text, and libphonenumber's matcher once per region.
+Here a single pass over the lower-cased text (`scan(text)`, one compiled pattern) finds every place where one of
+these types could start, as (kind, start, end) candidates:
+
+- "digits": a cluster of digit runs joined by at most three separator characters (space, no-break space, ".",
+  "-", "/", parentheses), with a leading "+" or "(" when there is one: phone numbers, cards, numeric dates,
+  postcodes all lie inside one;
+- "iban": two letters, two digits and at least ten more letters or digits (separators allowed), found without
+  consuming the text, so its digits also form a "digits" candidate;
+- "url": a URL with a scheme or a "www." host; "host": the ".tld/" of a host name followed by a path (the
+  recognizer extends it backwards to the host's start);
+- "street": a street-type word that comes before the name ("Calle", "Avda.", "rue", "Via"); streets named by a
+  suffix or a number first ("Hauptstraße 5", "221 Baker Street", "12 rue …") are found from their house number's
+  "digits" candidate;
+- "birth" and "postcode": cue words ("fecha de nacimiento", "geboren", "C.P.", "PLZ").
+
+Each recognizer then looks only at its candidates and a bounded window around each, so the work per text is one
+pass plus a constant per candidate: linear in the text's length. The scan is cached for the last text seen (the
+same string object), so the recognizers of one analysis share it; `stats()` counts scans and the characters the
+recognizers' windows examined, which `tests/test_pii_recognizers.py` uses to check linear growth.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+# birth cues, lower case, in the policies' languages (matched case-insensitively at a word start)
+BIRTH_CUES = (
+    # Spanish, Catalan, Portuguese, Galician
+    "fecha de nacimiento", "f. de nacimiento", "f. nac", "fec. nac", "nacimiento", "nacido el", "nacida el",
+    "nacido", "nacida", "nació el", "nació", "data de naixement", "nascut", "nascuda", "data de nascimento",
+    "nascido em", "nascida em", "nascido", "nascida", "nado o", "nada o",
+    # English
+    "date of birth", "birth date", "birthdate", "date of birth:", "d.o.b", "dob", "born on", "born", "birthday",
+    # German, Dutch
+    "geburtsdatum", "geb.-datum", "geburtstag", "geboren am", "geboren", "geb.", "geboortedatum", "geboren op",
+    # French, Italian
+    "date de naissance", "né le", "née le", "né(e) le", "né", "née", "data di nascita", "nato il", "nata il",
+    "nato a", "nata a", "nato", "nata",
+    # Nordic, Finnish, Polish, Czech
+    "födelsedatum", "född den", "född", "fødselsdato", "født den", "født", "fæddur", "syntymäaika",
+    "syntymäpäivä", "syntynyt", "data urodzenia", "urodzony", "urodzona", "datum narození", "narozen", "narozena",
+    # Japanese, Chinese, Korean
+    "生年月日", "出生日期", "出生于", "生日", "생년월일",
+)  # fmt: skip
+POSTCODE_CUES = (
+    "código postal", "cod. postal", "c.p.", "cp", "postcode", "post code", "postal code", "zip code", "zip",
+    "postleitzahl", "plz", "code postal", "cap", "c.a.p.", "postcode:", "postnummer", "postinumero", "kod pocztowy",
+)  # fmt: skip
+_STREET_WORDS = (
+    # Spanish, Catalan, Galician, Portuguese
+    "calle", "c/", "cl.", "avenida", "avda.", "avda", "av.", "av/", "paseo", "pº", "plaza", "pza.", "pl.",
+    "camino", "carretera", "ctra.", "ronda", "travesía", "glorieta", "urbanización", "urb.", "carrer", "passeig",
+    "rúa", "rua", "avinguda", "travessa", "largo", "praça",
+    # French, Italian
+    "rue", "avenue", "boulevard", "bd", "allée", "chemin", "impasse", "place", "quai", "route", "via", "viale",
+    "piazza", "piazzale", "corso", "vicolo", "strada", "località",
+    # Polish, others
+    "ulica", "ul.", "aleja", "al.",
+)  # fmt: skip
+
+
+def _alternation(words) -> str:
+    """Longest first, so "fecha de nacimiento" wins over "nacimiento" at the same place."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+_SEP = r"[ \u00a0.\-/()]"
+# The scan runs on the lower-cased text with the standard library's `re` (case-sensitive literal alternations are
+# several times faster there than case-insensitive ones); patterns here are therefore written in lower case.
+SCAN = re.compile(
+    r"(?<![\w@.])(?:"  # at a word start: one look-ahead test per position elsewhere keeps the scan fast
+    r"(?=(?P<iban>[a-z]{2}\d{2}(?:[ \u00a0.\-]{0,2}[a-z0-9]){10,34}))"
+    r"|(?P<url>(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>\"'()\[\]{}]{2,400})"
+    rf"|(?P<birth>(?:{_alternation(BIRTH_CUES)})(?!\w))"
+    rf"|(?P<postcode>(?:{_alternation(POSTCODE_CUES)})(?!\w))"
+    rf"|(?P<street>(?:{_alternation(_STREET_WORDS)})(?=[\s\u00a0]))"
+    r")"
+    rf"|(?P<digits>(?:\+|\(\+?)?\d+(?:{_SEP}{{1,3}}\d+)*\)?)"
+    r"|(?P<host>\.[a-z]{2,12}/(?=[^\s<>\"'()\[\]{}]))"
+)
+KINDS = ("iban", "url", "birth", "postcode", "street", "digits", "host")
+
+
+@dataclass
+class Candidates:
+    """The candidates of one text, per kind, as (start, end) in text order."""
+
+    text: str
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def of(self, kind: str) -> list[tuple[int, int]]:
+        return self.spans.get(kind, [])
+
+
+class _Stats(threading.local):
+    def __init__(self) -> None:
+        self.scans = 0
+        self.examined = 0
+        self.last: Candidates | None = None
+
+
+_STATS = _Stats()
+
+
+def scan(text: str) -> Candidates:
+    """The candidates of `text` (one pass; the last text's result is reused when the same string comes again)."""
+    last = _STATS.last
+    if last is not None and last.text is text:
+        return last
+    spans: dict[str, list[tuple[int, int]]] = {k: [] for k in KINDS}
+    for m in SCAN.finditer(_lowered(text)):
+        kind = m.lastgroup
+        if kind is not None:
+            spans[kind].append(m.span(kind))
+    _STATS.scans += 1
+    found = _STATS.last = Candidates(text, spans)
+    return found
+
+
+def _lowered(text: str) -> str:
+    """`text` in lower case, character for character (a character whose lower case is longer stays as it is)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def examined(chars: int) -> None:
+    """Record that a recognizer examined `chars` characters around a candidate (for the linearity test)."""
+    _STATS.examined += chars
+
+
+def stats() -> tuple[int, int]:
+    """(scans run, characters examined around candidates) in this thread so far."""
+    return _STATS.scans, _STATS.examined
+
+
+def window(text: str, start: int, end: int) -> tuple[int, int]:
+    """A bounded window: `text[start:end]` clipped to the text, counted in `stats()`."""
+    start, end = max(0, start), min(len(text), end)
+    examined(end - start)
+    return start, end
