@@ -2,8 +2,9 @@
 
 What runs for a document in language L from jurisdiction J:
 
-- language-agnostic recognizers (e-mail, IBAN, card, IP, URL; phone numbers through libphonenumber with J as the
-  region hint, else the policy's countries) for every language;
+- language-agnostic recognizers for every language: Presidio's e-mail, IP and URL; Terroir's IBAN, card, phone
+  number (libphonenumber, with J as the region hint, else the policy's countries), date of birth, street address,
+  postcode and personal URL, which share one linear candidate scan of the text (`filters.pii_scan`);
 - for each of the policy's `pii.countries`, Presidio's country recognizers and Terroir's national-identifier
   recognizers (`filters/national_ids/`), registered for every language the redactor covers (the policy's
   languages, English, and each country's national languages), so a Norwegian number in an English or Swedish text
@@ -57,16 +58,26 @@ log = logging.getLogger(__name__)
 
 _GENERIC = {
     "EMAIL_ADDRESS": "EmailRecognizer",
-    "IBAN_CODE": "IbanRecognizer",
-    "CREDIT_CARD": "CreditCardRecognizer",
     "IP_ADDRESS": "IpRecognizer",
     "PHONE_NUMBER": "PhoneRecognizer",
     "URL": "UrlRecognizer",
 }
+# Terroir's own pattern recognizers (they share one candidate scan, `filters.pii_scan`): entity → (module, class)
+SCAN_RECOGNIZERS = {
+    "IBAN_CODE": ("filters.pii_finance", "IbanRecognizer"),
+    "CREDIT_CARD": ("filters.pii_finance", "CardRecognizer"),
+    "DATE_OF_BIRTH": ("filters.pii_dates", "DateOfBirthRecognizer"),
+    "STREET_ADDRESS": ("filters.pii_address", "StreetAddressRecognizer"),
+    "POSTCODE": ("filters.pii_address", "PostcodeRecognizer"),
+    "PERSONAL_URL": ("filters.pii_url", "PersonalUrlRecognizer"),
+}
+# every entity type a policy's `pii.entities` can name, besides the national identifiers its countries bring
+PATTERN_ENTITIES = tuple(sorted({*_GENERIC, *SCAN_RECOGNIZERS, LABELLED_ID}))
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 NER_TIER = "ner"
 _RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
+
 
 class PiiAnalysisError(RuntimeError):
     """PII analysis failed; the message names the failing part and the exception type, never document text."""
@@ -197,6 +208,9 @@ class PiiRedactor:
             for entity, cls_name in _GENERIC.items():
                 if entity in wanted and entity != "PHONE_NUMBER":
                     recs.append(getattr(pr, cls_name)(supported_language=lang))
+            for entity, (module, cls_name) in SCAN_RECOGNIZERS.items():
+                if entity in wanted:
+                    recs.append(getattr(importlib.import_module(module), cls_name)(supported_language=lang))
             if LABELLED_ID in wanted:
                 recs.append(LabelledIdRecognizer(supported_language=lang))
             for country in self.countries:

@@ -7,8 +7,10 @@ parses it to a valid number: for the document's region when one is given, else f
 a number written with "+" or "00" is parsed as international. Dates ("11/02/1970", "2016-05-28") and IP addresses
 are never numbers.
 
-Scores: a number written as people write phone numbers (international prefix, or at least two groups of two or more
-digits: "612 34 56 78", "030 1234567", "06-12 34 56 78") scores 0.6 and is redacted on its own; a bare digit run
+Scores: a number written as people write phone numbers (international prefix; or at least two groups of two or more
+digits, starting with the region's trunk prefix where it has one, or else grouped exactly as libphonenumber's
+national format: "612 34 56 78", "030 1234567", "06-12 34 56 78", "212-555-0199") scores 0.6 and is redacted on its
+own; a bare digit run
 ("612345678") scores 0.4 and needs a context word just before it (`PHONE_CONTEXT`, in the policies' languages; the
 context enhancer adds 0.35). Every hit is in the "validated" tier. Work per text: one look at each candidate and a
 bounded number of parses per cluster (results are memoised per digit string and region).
@@ -22,7 +24,7 @@ from functools import cache, lru_cache
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from filters.national_ids.base import VALIDATED
-from filters.pii_scan import scan, window
+from filters.pii_scan import delimited, scan, window
 
 ENTITY = "PHONE_NUMBER"
 # Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well. "number"
@@ -57,14 +59,26 @@ def national_lengths(region: str) -> frozenset[int]:
 
 
 @lru_cache(maxsize=65536)
-def _valid(candidate: str, region: str | None) -> bool:
+def _valid(candidate: str, region: str | None) -> tuple[int, ...] | None:
+    """None when `candidate` is no valid number for `region`; else the digit-group lengths of its national format."""
     import phonenumbers
 
     try:
         number = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number)
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return tuple(len(g) for g in _GROUP.findall(national))
+
+
+@cache
+def _trunk_prefix(region: str) -> str:
+    from phonenumbers import PhoneMetadata
+
+    md = PhoneMetadata.metadata_for_region(region)
+    return (md.national_prefix or "") if md is not None else ""
 
 
 class NationalPhoneRecognizer(EntityRecognizer):
@@ -141,49 +155,45 @@ class NationalPhoneRecognizer(EntityRecognizer):
             candidate = text[s:e]
             if _DATE.fullmatch(candidate) or _IP.fullmatch(candidate):
                 continue
-            region = self._region_of(candidate, counts[k])
-            if region is None:
+            found = self._region_of(candidate, counts[k])
+            if found is None:
                 continue
             groups_used = groups[i : i + k + 1]
-            if not self._delimited(text, groups, i, i + k):
+            if not delimited(text, groups, i, i + k):
                 continue
-            return i + k, s, e, self._score(candidate, groups_used)
+            region, national = found
+            return i + k, s, e, self._score(text, candidate, groups_used, region, national)
         return None
 
-    @staticmethod
-    def _delimited(text: str, groups, first: int, last: int) -> bool:
-        """Whether groups first..last stand apart from their neighbours in the cluster: the separator next to them
-        differs from the ones inside ("2024-118" in "2024-118-3391" does not; "91 234 56 78 / 612…" does)."""
-        inside = [text[groups[g][1] : groups[g + 1][0]] for g in range(first, last)]
-        chars = set("".join(inside))
-        widest = max(map(len, inside), default=0)
-        for g in (first - 1, last):
-            if 0 <= g < len(groups) - 1:
-                gap = text[groups[g][1] : groups[g + 1][0]]
-                if not (set(gap) - chars or len(gap) > widest):
-                    return False
-        return True
-
-    def _region_of(self, candidate: str, digits: int) -> str | None:
-        """A region the candidate is a valid number of ("" for an international number), or None."""
+    def _region_of(self, candidate: str, digits: int) -> tuple[str, tuple[int, ...]] | None:
+        """(region, national-format group lengths) of a valid reading of the candidate ("" for an international
+        number), or None."""
         bare = candidate.lstrip("(")
         if _INTL.match(bare):
             international = "+" + bare[2:] if bare.startswith("00") else bare
-            return "" if 8 <= digits <= MAX_DIGITS and _valid(international, None) else None
+            found = _valid(international, None) if 8 <= digits <= MAX_DIGITS else None
+            return None if found is None else ("", found)
         if digits not in self._any_length:
             return None
         for region in self.regions:
-            if digits in self._lengths[region] and _valid(candidate, region):
-                return region
+            if digits in self._lengths[region]:
+                found = _valid(candidate, region)
+                if found is not None:
+                    return region, found
         return None
 
     @staticmethod
-    def _score(candidate: str, groups) -> float:
-        if _INTL.match(candidate.lstrip("(")):
+    def _score(text: str, candidate: str, groups, region: str, national: tuple[int, ...]) -> float:
+        """0.6 when written as phone numbers are (see the module docstring), else 0.4."""
+        if not region:
+            return SHAPED_SCORE  # international prefix
+        if len(groups) < 2 or any(g1 - g0 < 2 for g0, g1 in groups):
+            return BARE_SCORE
+        trunk = _trunk_prefix(region)
+        if not trunk or candidate.lstrip("(").startswith(trunk):
             return SHAPED_SCORE
-        if len(groups) >= 2 and all(g1 - g0 >= 2 for g0, g1 in groups):
-            return SHAPED_SCORE
-        return BARE_SCORE
+        # a region whose numbers carry a trunk prefix, written without it: only in the national grouping
+        return SHAPED_SCORE if tuple(g1 - g0 for g0, g1 in groups) == national else BARE_SCORE
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(

@@ -29,6 +29,10 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from filters.national_ids.base import VALIDATED
+
 # birth cues, lower case, in the policies' languages (matched case-insensitively at a word start)
 BIRTH_CUES = (
     # Spanish, Catalan, Portuguese, Galician
@@ -146,3 +150,57 @@ def window(text: str, start: int, end: int) -> tuple[int, int]:
     start, end = max(0, start), min(len(text), end)
     examined(end - start)
     return start, end
+
+
+def digit_groups(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The maximal digit runs of text[lo:hi]."""
+    groups, i = [], lo
+    while i < hi:
+        if text[i].isdigit():
+            j = i + 1
+            while j < hi and text[j].isdigit():
+                j += 1
+            groups.append((i, j))
+            i = j
+        else:
+            i += 1
+    return groups
+
+
+def delimited(text: str, groups, first: int, last: int) -> bool:
+    """Whether groups first..last stand apart from their neighbours: the separator next to them differs from the
+    ones inside, or is wider ("2024-118" in "2024-118-3391" does not; "91 234 56 78 / 612 34 56 78" does)."""
+    inside = [text[groups[g][1] : groups[g + 1][0]] for g in range(first, last)]
+    chars = set("".join(inside))
+    widest = max(map(len, inside), default=0)
+    for g in (first - 1, last):
+        if 0 <= g < len(groups) - 1:
+            gap = text[groups[g][1] : groups[g + 1][0]]
+            if not (set(gap) - chars or len(gap) > widest):
+                return False
+    return True
+
+
+class ScanRecognizer(EntityRecognizer):
+    """Base of Terroir's recognizers that read the shared scan: one entity, no model to load."""
+
+    ENTITY = ""
+
+    def __init__(self, supported_language: str = "en", context: tuple[str, ...] = (), name: str | None = None):
+        super().__init__(
+            supported_entities=[self.ENTITY],
+            name=name or type(self).__name__,
+            supported_language=supported_language,
+            context=list(context),
+        )
+
+    def load(self) -> None:
+        pass
+
+    def tier(self, value: str) -> str:
+        """The confidence tier of a hit (see `filters.national_ids`): "validated" unless a subclass says otherwise."""
+        return VALIDATED
+
+    def result(self, start: int, end: int, score: float) -> RecognizerResult:
+        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+        return RecognizerResult(self.ENTITY, start, end, score, None, meta)
