@@ -107,8 +107,12 @@ def country_recognizer_classes(country: str) -> tuple[type, ...]:
 
 def recognizer_classes(country: str) -> tuple[type, ...]:
     """Every recognizer class a policy's `pii.countries: [country]` enables: Presidio's, then Terroir's."""
+    from filters.pii_presidio_fixes import REPLACEMENTS
+
     superseded = SUPERSEDED_PRESIDIO.get(country, frozenset())
-    presidio = tuple(c for c in country_recognizer_classes(country) if c.__name__ not in superseded)
+    presidio = tuple(
+        REPLACEMENTS.get(c.__name__, c) for c in country_recognizer_classes(country) if c.__name__ not in superseded
+    )
     return presidio + national_id_recognizer_classes(country)
 
 

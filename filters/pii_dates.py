@@ -49,7 +49,7 @@ _MONTH = "|".join(re.escape(m) for m in sorted(_MONTHS, key=len, reverse=True))
 _DAY_SUFFIX = r"(?:st|nd|rd|th|er|º|°|\.)?"
 _DATE = re.compile(
     r"(?<![\w.,/-])(?:"
-    rf"(?P<d1>\d{{1,2}})\s?(?P<s1>[./-])\s?(?P<m1>\d{{1,2}})\s?(?P=s1)\s?(?P<y1>\d{{4}}|\d{{2}})(?![\d])"
+    rf"(?P<d1>\d{{1,2}})\s?(?P<s1>[./-])\s?(?P<m1>\d{{1,2}})\s?(?P=s1){{1,2}}\s?(?P<y1>\d{{4}}|\d{{2}})(?![\d])"
     rf"|(?P<y2>\d{{4}})-(?P<m2>\d{{1,2}})-(?P<d2>\d{{1,2}})(?!\d)"
     rf"|(?P<d3>\d{{1,2}}){_DAY_SUFFIX}\s*(?:de\s+|of\s+)?(?P<m3>{_MONTH})\.?,?\s*(?:de\s+|del\s+)?(?P<y3>\d{{4}})(?!\d)"
     rf"|(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}}){_DAY_SUFFIX},?\s+(?P<y4>\d{{4}})(?!\d)"
@@ -89,6 +89,18 @@ def calendar_date(m: re.Match) -> bool:
     return False
 
 
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+
+
+def _plain_gap(gap: str) -> bool:
+    """Whether the text between a cue and a date keeps them together: no line break, clause or sentence end, no
+    year, and no other label ("Fecha de nacimiento: . Fecha de ingreso: 17/04/2014" is an admission date)."""
+    if "\n" in gap or ";" in gap or ". " in gap or _YEAR.search(gap):
+        return False  # another line, clause, sentence or year lies between them
+    colon = gap.find(":", 3)
+    return colon < 0 or gap[:colon].rstrip().endswith(")")
+
+
 class DateOfBirthRecognizer(ScanRecognizer):
     """DATE_OF_BIRTH: the first calendar date within 60 characters after a birth cue."""
 
@@ -102,7 +114,7 @@ class DateOfBirthRecognizer(ScanRecognizer):
         for _, cue_end in scan(text).of("birth"):
             lo, hi = window(text, cue_end, cue_end + REACH + 40)
             for m in _DATE.finditer(text, lo, hi):
-                if m.start() - lo > REACH:
+                if m.start() - lo > REACH or not _plain_gap(text[lo : m.start()]):
                     break
                 if calendar_date(m):
                     out.append(self.result(m.start(), m.end(), SCORE))

@@ -7,8 +7,9 @@ Both read the shared scan (`filters.pii_scan`), so neither runs a regex over the
   "DE89-3704-0044-0532-0130-00", "NL91.ABNA.0417.1643.00"), the longest prefix ending at a word boundary that
   `stdnum.iban` accepts (country format and mod-97 check digits). Score 1.0, "validated" tier.
 - `CardRecognizer` (CREDIT_CARD): inside each "digits" candidate, the longest run of digit groups with 13-19 digits,
-  an issuer prefix (1-6) and a valid Luhn check digit, whatever the grouping ("4111 1111 1111 1111",
-  "4111-1111-1111-1111", "3782 822463 10005", "5500 0000 0000 0004", "4111111111111111"); a run joined to its
+  an issuer prefix (1-6) and a valid Luhn check digit, whatever the grouping, with one separator (spaces or dashes,
+  the same between all groups: "4111 1111 1111 1111", "4111-1111-1111-1111", "4111 - 1111 - 1111 - 1111",
+  "3782 822463 10005", "4111111111111111"); a run joined to its
   neighbours by the separator used inside it is not cut out of a longer number. Score 1.0, "validated" tier.
 """
 
@@ -19,7 +20,7 @@ from presidio_analyzer import RecognizerResult
 from filters.pii_scan import ScanRecognizer, delimited, digit_groups, scan, window
 
 _IBAN_SEPARATORS = " \u00a0.-"
-_CARD_SEPARATORS = frozenset(" \u00a0.-")
+_CARD_SEPARATORS = frozenset(" \u00a0-")
 _MIN_IBAN, _MAX_IBAN = 15, 34
 
 
@@ -45,7 +46,7 @@ class IbanRecognizer(ScanRecognizer):
                 elif ch not in _IBAN_SEPARATORS:
                     break
             for count, e in reversed(ends):
-                if count <= _MAX_IBAN and iban.is_valid(text[lo:e]):
+                if count <= _MAX_IBAN and iban.is_valid("".join(c for c in text[lo:e] if c.isalnum())):
                     out.append(self.result(lo, e, 1.0))
                     break
         return out
@@ -71,8 +72,8 @@ class CardRecognizer(ScanRecognizer):
 
     def _cluster(self, text: str, start: int, end: int) -> list[RecognizerResult]:
         lo, hi = window(text, start, end)
-        if (lo > 0 and text[lo - 1].isalnum()) or (hi < len(text) and text[hi].isalnum()):
-            return []
+        if (lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] == "+")) or (hi < len(text) and text[hi].isalnum()):
+            return []  # part of a word, or a phone number's international prefix
         groups = digit_groups(text, lo, hi)
         out, i = [], 0
         while i < len(groups):
@@ -87,13 +88,14 @@ class CardRecognizer(ScanRecognizer):
 
     @staticmethod
     def _longest_from(text: str, groups, i: int):
-        digits, runs = "", []
+        digits, runs, first_gap = "", [], None
         for k in range(i, len(groups)):
             g0, g1 = groups[k]
             if k > i:
                 gap = text[groups[k - 1][1] : g0]
-                if len(gap) > 2 or not set(gap) <= _CARD_SEPARATORS:
-                    break
+                first_gap = gap if first_gap is None else first_gap
+                if len(gap) > 3 or not set(gap) <= _CARD_SEPARATORS or gap != first_gap:
+                    break  # one separator, the same between all groups
             digits += text[g0:g1]
             if len(digits) > 19:
                 break

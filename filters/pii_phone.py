@@ -7,10 +7,11 @@ parses it to a valid number: for the document's region when one is given, else f
 a number written with "+" or "00" is parsed as international. Dates ("11/02/1970", "2016-05-28") and IP addresses
 are never numbers.
 
-Scores: a number written as people write phone numbers (international prefix; or at least two groups of two or more
-digits, starting with the region's trunk prefix where it has one, or else grouped exactly as libphonenumber's
-national format: "612 34 56 78", "030 1234567", "06-12 34 56 78", "212-555-0199") scores 0.6 and is redacted on its
-own; a bare digit run
+Scores: a valid number with an international prefix scores 1.0 (it is unambiguous, and wins over a national
+identifier whose checksum happens to pass on its digits); a number written as people write phone numbers (at least
+two groups of two or more digits, grouped as libphonenumber's national format, or starting with the region's trunk
+prefix where it has one, or else in groups of two and three digits: "612 345 678", "030 1234567", "06-12 34 56 78",
+"212-555-0199") scores 0.6 and is redacted on its own; a bare digit run
 ("612345678") scores 0.4 and needs a context word just before it (`PHONE_CONTEXT`, in the policies' languages; the
 context enhancer adds 0.35). Every hit is in the "validated" tier. Work per text: one look at each candidate and a
 bounded number of parses per cluster (results are memoised per digit string and region).
@@ -36,6 +37,7 @@ PHONE_CONTEXT = (
     "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
     "contacto", "contact", "kontakt", "llamar", "llame", "anrufen", "appeler", "chiamare", "bellen",
 )  # fmt: skip
+INTERNATIONAL_SCORE = 1.0  # "+49 1512 3456373" validated: wins over an ID checksum that happens to pass inside it
 SHAPED_SCORE = 0.6
 BARE_SCORE = 0.4
 MAX_DIGITS = 17
@@ -43,6 +45,10 @@ _GROUP = re.compile(r"\d+")
 _DATE = re.compile(r"\(?\d{1,2}([./-])\d{1,2}\1\d{2,4}\)?|\(?\d{4}([./-])\d{1,2}\2\d{1,2}\)?")
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _INTL = re.compile(r"\+|00(?!0)")
+
+
+def _is_ip(candidate: str) -> bool:
+    return bool(_IP.fullmatch(candidate)) and all(int(part) <= 255 for part in candidate.split("."))
 
 
 @cache
@@ -153,7 +159,7 @@ class NationalPhoneRecognizer(EntityRecognizer):
             if e < hi and text[e] == ")" and "(" in text[s:e]:
                 e += 1
             candidate = text[s:e]
-            if _DATE.fullmatch(candidate) or _IP.fullmatch(candidate):
+            if _DATE.fullmatch(candidate) or _is_ip(candidate):
                 continue
             found = self._region_of(candidate, counts[k])
             if found is None:
@@ -186,14 +192,17 @@ class NationalPhoneRecognizer(EntityRecognizer):
     def _score(text: str, candidate: str, groups, region: str, national: tuple[int, ...]) -> float:
         """0.6 when written as phone numbers are (see the module docstring), else 0.4."""
         if not region:
-            return SHAPED_SCORE  # international prefix
-        if len(groups) < 2 or any(g1 - g0 < 2 for g0, g1 in groups):
+            return INTERNATIONAL_SCORE
+        sizes = tuple(g1 - g0 for g0, g1 in groups)
+        if len(sizes) < 2 or min(sizes) < 2:
             return BARE_SCORE
+        if sizes == national:
+            return SHAPED_SCORE  # libphonenumber's own national grouping
         trunk = _trunk_prefix(region)
-        if not trunk or candidate.lstrip("(").startswith(trunk):
-            return SHAPED_SCORE
-        # a region whose numbers carry a trunk prefix, written without it: only in the national grouping
-        return SHAPED_SCORE if tuple(g1 - g0 for g0, g1 in groups) == national else BARE_SCORE
+        if trunk:  # numbers of the region are written with their trunk prefix ("030 …", "06 …", "0121 …")
+            return SHAPED_SCORE if candidate.lstrip("(").startswith(trunk) else BARE_SCORE
+        # no trunk prefix (ES, IT, DK…): the spoken groupings of two and three digits ("612 345 678", "91 234 56 78")
+        return SHAPED_SCORE if max(sizes[1:]) <= 3 and sizes[0] <= 3 else BARE_SCORE
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(

@@ -5,17 +5,19 @@ Stock Presidio runs every recognizer's regex over the whole text, and libphonenu
 Here a single pass over the lower-cased text (`scan(text)`, one compiled pattern) finds every place where one of
 these types could start, as (kind, start, end) candidates:
 
-- "digits": a cluster of digit runs joined by at most three separator characters (space, no-break space, ".",
-  "-", "/", parentheses), with a leading "+" or "(" when there is one: phone numbers, cards, numeric dates,
+- "digits": a cluster of digit runs joined by at most three separator characters (space, no-break space, "-", "/",
+  parentheses, a "." not followed by whitespace), with a leading "+" or "(" when there is one: phone numbers, cards, numeric dates,
   postcodes all lie inside one;
-- "iban": two letters, two digits and at least ten more letters or digits (separators allowed), found without
+- "iban": two letters, two digits (a space between them allowed) and at least ten more letters or digits
+  (separators allowed), found without
   consuming the text, so its digits also form a "digits" candidate;
 - "url": a URL with a scheme or a "www." host; "host": the ".tld/" of a host name followed by a path (the
   recognizer extends it backwards to the host's start);
 - "street": a street-type word that comes before the name ("Calle", "Avda.", "rue", "Via"); streets named by a
   suffix or a number first ("Hauptstraße 5", "221 Baker Street", "12 rue …") are found from their house number's
   "digits" candidate;
-- "birth" and "postcode": cue words ("fecha de nacimiento", "geboren", "C.P.", "PLZ").
+- "birth", "postcode" and "address": cue words ("fecha de nacimiento", "geboren", "C.P.", "PLZ"; address labels
+  with their colon: "Domicilio:", "Anschrift:").
 
 Each recognizer then looks only at its candidates and a bounded window around each, so the work per text is one
 pass plus a constant per candidate: linear in the text's length. The scan is cached for the last text seen (the
@@ -52,15 +54,21 @@ BIRTH_CUES = (
     # Japanese, Chinese, Korean
     "生年月日", "出生日期", "出生于", "生日", "생년월일",
 )  # fmt: skip
+ADDRESS_CUES = (
+    "domicilio", "dirección postal", "dirección", "address", "home address", "postal address", "adresse",
+    "anschrift", "wohnadresse", "indirizzo", "residenza", "adres", "woonadres", "morada", "endereço", "adress",
+    "osoite", "adresa",
+)  # fmt: skip
 POSTCODE_CUES = (
-    "código postal", "cod. postal", "c.p.", "cp", "postcode", "post code", "postal code", "zip code", "zip",
+    "código postal", "cod. postal", "c.p.", "c.p", "cp", "postcode", "post code", "postal code", "zip code", "zip",
     "postleitzahl", "plz", "code postal", "cap", "c.a.p.", "postcode:", "postnummer", "postinumero", "kod pocztowy",
 )  # fmt: skip
 _STREET_WORDS = (
     # Spanish, Catalan, Galician, Portuguese
-    "calle", "c/", "cl.", "avenida", "avda.", "avda", "av.", "av/", "paseo", "pº", "plaza", "pza.", "pl.",
-    "camino", "carretera", "ctra.", "ronda", "travesía", "glorieta", "urbanización", "urb.", "carrer", "passeig",
-    "rúa", "rua", "avinguda", "travessa", "largo", "praça",
+    "calle", "c/", "c/.", "c./", "c.", "cl.", "avenida", "avda.", "avda", "av.", "av/", "av,", "paseo", "pº",
+    "p/", "po", "plaza", "pza.", "pz.", "pl.", "plaça", "camino", "carretera", "ctra.", "ronda", "travesía",
+    "glorieta", "urbanización", "urb.", "carrer", "passeig", "pasaje", "paraje", "bulevar", "rúa", "rua",
+    "avinguda", "travessa", "praça",
     # French, Italian
     "rue", "avenue", "boulevard", "bd", "allée", "chemin", "impasse", "place", "quai", "route", "via", "viale",
     "piazza", "piazzale", "corso", "vicolo", "strada", "località",
@@ -74,21 +82,24 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
-_SEP = r"[ \u00a0.\-/()]"
+# between the digit groups of one number: spaces, dashes, slashes, parentheses, or a dot not followed by whitespace
+# (a full stop ends the number: "19/9/2023. 2060 382 9258" is a date and another number)
+_SEP = r"(?:[ \u00a0\-/()]|\.(?!\s))"
 # The scan runs on the lower-cased text with the standard library's `re` (case-sensitive literal alternations are
 # several times faster there than case-insensitive ones); patterns here are therefore written in lower case.
 SCAN = re.compile(
     r"(?<![\w@.])(?:"  # at a word start: one look-ahead test per position elsewhere keeps the scan fast
-    r"(?=(?P<iban>[a-z]{2}\d{2}(?:[ \u00a0.\-]{0,2}[a-z0-9]){10,34}))"
+    r"(?=(?P<iban>[a-z]{2}[ \u00a0]?\d{2}(?:[ \u00a0.\-]{0,2}[a-z0-9]){10,34}))"
     r"|(?P<url>(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>\"'()\[\]{}]{2,400})"
     rf"|(?P<birth>(?:{_alternation(BIRTH_CUES)})(?!\w))"
     rf"|(?P<postcode>(?:{_alternation(POSTCODE_CUES)})(?!\w))"
-    rf"|(?P<street>(?:{_alternation(_STREET_WORDS)})(?=[\s\u00a0]))"
+    rf"|(?P<street>(?:{_alternation(_STREET_WORDS)})(?=[\s\u00a0])|c/(?=[^\W\d_]))"
+    rf"|(?P<address>(?:{_alternation(ADDRESS_CUES)})[ \u00a0]*:)"
     r")"
     rf"|(?P<digits>(?:\+|\(\+?)?\d+(?:{_SEP}{{1,3}}\d+)*\)?)"
     r"|(?P<host>\.[a-z]{2,12}/(?=[^\s<>\"'()\[\]{}]))"
 )
-KINDS = ("iban", "url", "birth", "postcode", "street", "digits", "host")
+KINDS = ("iban", "url", "birth", "postcode", "address", "street", "digits", "host")
 
 
 @dataclass
