@@ -371,13 +371,15 @@ def _lookalike(rng: random.Random) -> str:
 
 
 def generate(n: int = 300, seed: int = 18, countries: tuple[str, ...] = tuple(COUNTRIES)) -> list[Labelled]:
-    """`n` short documents (about 0.5-1.5 KB), countries in turn, deterministic for a seed."""
+    """`n` short documents (about 0.5-1.2 KB), countries in turn, deterministic for a seed."""
     rng = random.Random(seed)
     docs = []
     for i in range(n):
         country = countries[i % len(countries)]
         c = COUNTRIES[country]
-        sentences: list[list[tuple[str, str | None]]] = [[(s, None)] for s in rng.sample(c["filler"], 2)]
+        sentences: list[list[tuple[str, str | None]]] = [
+            [(rng.choice(c["filler"]), None)] for _ in range(rng.randint(4, 10))
+        ]
         sentences += rng.sample(_items(rng, country), rng.randint(3, 6))
         sentences += [[(f"{_lookalike(rng)}.", None)] for _ in range(rng.randint(2, 4))]
         sentences += [[(rng.choice(OTHER_URLS), None)]] if rng.random() < 0.4 else []

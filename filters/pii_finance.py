@@ -4,8 +4,8 @@ Both read the shared scan (`filters.pii_scan`), so neither runs a regex over the
 
 - `IbanRecognizer` (IBAN_CODE): from each "iban" candidate (two letters, two digits, then letters and digits with up
   to two separators between any of them: "ES91 2100 0418 4502 0005 1332", "es9121000418 45020005 1332",
-  "DE89-3704-0044-0532-0130-00", "NL91.ABNA.0417.1643.00"), the longest prefix ending at a word boundary that
-  `stdnum.iban` accepts (country format and mod-97 check digits). Score 1.0, "validated" tier.
+  "DE89-3704-0044-0532-0130-00", "NL91.ABNA.0417.1643.00"), the prefix of the country's IBAN length ending at a word
+  boundary, when `stdnum.iban` accepts it (country format and mod-97 check digits). Score 1.0, "validated" tier.
 - `CardRecognizer` (CREDIT_CARD): inside each "digits" candidate, the longest run of digit groups with 13-19 digits,
   an issuer prefix (1-6) and a valid Luhn check digit, whatever the grouping, with one separator (spaces or dashes,
   the same between all groups: "4111 1111 1111 1111", "4111-1111-1111-1111", "4111 - 1111 - 1111 - 1111",
@@ -15,13 +15,26 @@ Both read the shared scan (`filters.pii_scan`), so neither runs a regex over the
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from presidio_analyzer import RecognizerResult
 
 from filters.pii_scan import ScanRecognizer, delimited, digit_groups, scan, window
 
 _IBAN_SEPARATORS = " \u00a0.-"
 _CARD_SEPARATORS = frozenset(" \u00a0-")
-_MIN_IBAN, _MAX_IBAN = 15, 34
+_MIN_IBAN = 15
+
+
+@cache
+def iban_length(country: str) -> int | None:
+    """The IBAN length of a country from stdnum's registry (None: no IBAN there)."""
+    from stdnum import iban
+
+    info = iban._ibandb.info(country.upper() + "00")
+    bban = info[0][1].get("bban") if info else None
+    return 4 + sum(int(n) for n in re.findall(r"\d+", bban)) if bban else None
 
 
 class IbanRecognizer(ScanRecognizer):
@@ -45,8 +58,9 @@ class IbanRecognizer(ScanRecognizer):
                         ends.append((count, i + 1))
                 elif ch not in _IBAN_SEPARATORS:
                     break
+            length = iban_length(text[lo : lo + 2])
             for count, e in reversed(ends):
-                if count <= _MAX_IBAN and iban.is_valid("".join(c for c in text[lo:e] if c.isalnum())):
+                if count == length and iban.is_valid("".join(c for c in text[lo:e] if c.isalnum())):
                     out.append(self.result(lo, e, 1.0))
                     break
         return out

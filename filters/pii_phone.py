@@ -64,6 +64,27 @@ def national_lengths(region: str) -> frozenset[int]:
     return frozenset(lengths | {n + prefix for n in lengths})
 
 
+@cache
+def _shape(region: str) -> tuple[re.Pattern | None, str]:
+    """(the region's national-number pattern, its trunk prefix): a cheap test before libphonenumber parses."""
+    from phonenumbers import PhoneMetadata
+
+    md = PhoneMetadata.metadata_for_region(region)
+    if md is None or not md.general_desc.national_number_pattern:
+        return None, ""
+    return re.compile(md.general_desc.national_number_pattern), md.national_prefix or ""
+
+
+def _could_be(digits: str, region: str) -> bool:
+    """Whether the digits, with or without the region's trunk prefix, fit its numbering plan's shape."""
+    pattern, trunk = _shape(region)
+    if pattern is None:
+        return True
+    if pattern.fullmatch(digits):
+        return True
+    return bool(trunk) and digits.startswith(trunk) and bool(pattern.fullmatch(digits[len(trunk) :]))
+
+
 @lru_cache(maxsize=65536)
 def _valid(candidate: str, region: str | None) -> tuple[int, ...] | None:
     """None when `candidate` is no valid number for `region`; else the digit-group lengths of its national format."""
@@ -181,8 +202,9 @@ class NationalPhoneRecognizer(EntityRecognizer):
             return None if found is None else ("", found)
         if digits not in self._any_length:
             return None
+        plain = "".join(c for c in candidate if c.isdigit())
         for region in self.regions:
-            if digits in self._lengths[region]:
+            if digits in self._lengths[region] and _could_be(plain, region):
                 found = _valid(candidate, region)
                 if found is not None:
                     return region, found
