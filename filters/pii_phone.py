@@ -44,7 +44,7 @@ MAX_DIGITS = 17
 _GROUP = re.compile(r"\d+")
 _DATE = re.compile(r"\(?\d{1,2}([./-])\d{1,2}\1\d{2,4}\)?|\(?\d{4}([./-])\d{1,2}\2\d{1,2}\)?")
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-_INTL = re.compile(r"\+|00(?!0)")
+_INTL = re.compile(r"\+(?:00(?!0))?|00(?!0)")  # "+0034 …" is written too
 
 
 def _is_ip(candidate: str) -> bool:
@@ -197,7 +197,7 @@ class NationalPhoneRecognizer(EntityRecognizer):
         number), or None."""
         bare = candidate.lstrip("(")
         if _INTL.match(bare):
-            international = "+" + bare[2:] if bare.startswith("00") else bare
+            international = "+" + bare.lstrip("+")[2:] if bare.lstrip("+").startswith("00") else bare
             found = _valid(international, None) if 8 <= digits <= MAX_DIGITS else None
             return None if found is None else ("", found)
         if digits not in self._any_length:

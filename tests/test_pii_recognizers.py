@@ -41,6 +41,7 @@ def entity_values(redactor, text, lang, region, entity) -> set[str]:
         ("Bel 020-123 4567 voor een afspraak.", "nl", "NL", "020-123 4567"),
         ("Rufen Sie +49 30 1234567 an.", "de", None, "+49 30 1234567"),
         ("Contact: 0034 612 345 678", "es", None, "0034 612 345 678"),
+        ("Tfno. +0034948255400, Pamplona", "es", "ES", "+0034948255400"),
     ],
 )
 def test_phone_numbers_in_national_formats_are_found(redactor, text, lang, region, number):
