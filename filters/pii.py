@@ -2,8 +2,9 @@
 
 What runs for a document in language L from jurisdiction J:
 
-- language-agnostic recognizers (e-mail, IBAN, card, IP, URL; phone numbers through libphonenumber with J as the
-  region hint, else the policy's countries) for every language;
+- language-agnostic recognizers for every language: Presidio's e-mail, IP and URL; Terroir's IBAN, card, phone
+  number (libphonenumber, with J as the region hint, else the policy's countries), date of birth, street address,
+  postcode and personal URL, which share one linear candidate scan of the text (`filters.pii_scan`);
 - for each of the policy's `pii.countries`, Presidio's country recognizers and Terroir's national-identifier
   recognizers (`filters/national_ids/`), registered for every language the redactor covers (the policy's
   languages, English, and each country's national languages), so a Norwegian number in an English or Swedish text
@@ -43,6 +44,7 @@ from filters.national_ids import (
     national_id_recognizer_classes,
     national_languages,
 )
+from filters.pii_phone import PHONE_CONTEXT  # noqa: F401 - part of this module's interface
 from filters.pii_policy import COUNTRY_PACKAGES as _COUNTRY_PACKAGES
 from filters.pii_policy import (  # noqa: F401 - part of this module's interface
     MIN_SALT_CHARS,
@@ -56,24 +58,25 @@ log = logging.getLogger(__name__)
 
 _GENERIC = {
     "EMAIL_ADDRESS": "EmailRecognizer",
-    "IBAN_CODE": "IbanRecognizer",
-    "CREDIT_CARD": "CreditCardRecognizer",
     "IP_ADDRESS": "IpRecognizer",
     "PHONE_NUMBER": "PhoneRecognizer",
     "URL": "UrlRecognizer",
 }
+# Terroir's own pattern recognizers (they share one candidate scan, `filters.pii_scan`): entity → (module, class)
+SCAN_RECOGNIZERS = {
+    "IBAN_CODE": ("filters.pii_finance", "IbanRecognizer"),
+    "CREDIT_CARD": ("filters.pii_finance", "CardRecognizer"),
+    "DATE_OF_BIRTH": ("filters.pii_dates", "DateOfBirthRecognizer"),
+    "STREET_ADDRESS": ("filters.pii_address", "StreetAddressRecognizer"),
+    "POSTCODE": ("filters.pii_address", "PostcodeRecognizer"),
+    "PERSONAL_URL": ("filters.pii_url", "PersonalUrlRecognizer"),
+}
+# every entity type a policy's `pii.entities` can name, besides the national identifiers its countries bring
+PATTERN_ENTITIES = tuple(sorted({*_GENERIC, *SCAN_RECOGNIZERS, LABELLED_ID}))
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 NER_TIER = "ner"
 _RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
-
-# Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well.
-PHONE_CONTEXT = (
-    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "number",
-    "telefon", "tlf", "mobil", "ring", "handy", "rufnummer", "puhelin", "puh", "gsm", "tfno", "telf",
-    "téléphone", "portable", "teléfono", "telefono", "móvil", "movil", "cellulare", "telefoon", "mobiel",
-    "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
-)  # fmt: skip
 
 
 class PiiAnalysisError(RuntimeError):
@@ -104,8 +107,12 @@ def country_recognizer_classes(country: str) -> tuple[type, ...]:
 
 def recognizer_classes(country: str) -> tuple[type, ...]:
     """Every recognizer class a policy's `pii.countries: [country]` enables: Presidio's, then Terroir's."""
+    from filters.pii_presidio_fixes import REPLACEMENTS
+
     superseded = SUPERSEDED_PRESIDIO.get(country, frozenset())
-    presidio = tuple(c for c in country_recognizer_classes(country) if c.__name__ not in superseded)
+    presidio = tuple(
+        REPLACEMENTS.get(c.__name__, c) for c in country_recognizer_classes(country) if c.__name__ not in superseded
+    )
     return presidio + national_id_recognizer_classes(country)
 
 
@@ -205,6 +212,9 @@ class PiiRedactor:
             for entity, cls_name in _GENERIC.items():
                 if entity in wanted and entity != "PHONE_NUMBER":
                     recs.append(getattr(pr, cls_name)(supported_language=lang))
+            for entity, (module, cls_name) in SCAN_RECOGNIZERS.items():
+                if entity in wanted:
+                    recs.append(getattr(importlib.import_module(module), cls_name)(supported_language=lang))
             if LABELLED_ID in wanted:
                 recs.append(LabelledIdRecognizer(supported_language=lang))
             for country in self.countries:
@@ -283,9 +293,9 @@ class PiiRedactor:
         key = (lang, regions)
         rec = self._phone_recognizers.get(key)
         if rec is None:
-            from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+            from filters.pii_phone import NationalPhoneRecognizer
 
-            rec = PhoneRecognizer(context=list(PHONE_CONTEXT), supported_language=lang, supported_regions=regions)
+            rec = NationalPhoneRecognizer(regions, supported_language=lang)
             self._phone_recognizers[key] = rec
             self._by_id[rec.id] = rec
         return rec
@@ -368,6 +378,9 @@ class PiiRedactor:
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
         value = text[hit.start : hit.end]
+        own_tier = getattr(rec, "tier", None)
+        if callable(own_tier):  # Terroir's recognizers know how their hits were checked
+            return own_tier(value)
         if isinstance(rec, NationalIdRecognizer):
             return rec.tier(value)
         if isinstance(rec, PhoneRecognizer):
