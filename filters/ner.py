@@ -15,8 +15,11 @@ cannot be loaded is wrong configuration: `NerUnavailable` says which and what to
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 NAMES_NOT_REDACTED = "names not redacted"
@@ -62,11 +65,41 @@ def describe(name: str) -> dict:
             meta = {}
     labels = (meta.get("labels") or {}).get("ner") or []
     return {
-        "pipeline": name if d is None or not Path(name).is_dir() else Path(name).name,
+        "pipeline": pipeline_label(name),
         "lang": meta.get("lang"),
         "version": meta.get("version"),
         "labels": sorted(labels),
     }
+
+
+def pipeline_label(name: str) -> str:
+    """How reports name a pipeline: a package by its name, a folder by its last part (no machine paths)."""
+    return Path(name).name if "/" in name or "\\" in name else name
+
+
+def names_by_language(ner_models: dict[str, str], languages, admitted=()) -> list[dict]:
+    """Per language (published ones with their document counts, then admitted ones without documents): whether
+    names were redacted, and by which pipeline. A named pipeline always ran: preflight refuses one that does not
+    load, and the PII stage runs a language's pipeline on every document in that language."""
+    counts = dict(languages)
+    rows = []
+    for lang in list(counts) + sorted(set(admitted) - set(counts)):
+        name = ner_models.get(lang)
+        info = describe(name) if name else {}
+        rows.append({
+            "language": lang,
+            "documents": counts.get(lang, 0),
+            "names": NAMES_REDACTED if name else NAMES_NOT_REDACTED,
+            "pipeline": pipeline_label(name) if name else None,
+            "pipeline_version": info.get("version"),
+        })  # fmt: skip
+    return rows
+
+
+def names_summary(rows: list[dict]) -> str:
+    """One line for a card or summary: "es: names redacted (es_meddocan-1.0.0); sv: names not redacted"."""
+    parts = [f"{r['language']}: {r['names']}" + (f" ({r['pipeline']})" if r["pipeline"] else "") for r in rows]
+    return "; ".join(parts) or "no documents"
 
 
 def _listens_to(node, upstream: str) -> bool:
@@ -114,7 +147,9 @@ def load_pipeline(name: str, lang: str | None = None):
     if not keep:
         raise NerUnavailable(f"spaCy pipeline {name!r} has no entity recognizer (ner or entity_ruler component)")
     if lang and nlp.lang not in (lang, "xx"):
-        raise NerUnavailable(f"spaCy pipeline {name!r} is for language {nlp.lang!r}, but the policy names it for {lang!r}")
+        raise NerUnavailable(
+            f"spaCy pipeline {name!r} is for language {nlp.lang!r}, but the policy names it for {lang!r}"
+        )
     return nlp
 
 
@@ -210,7 +245,8 @@ def batch_ner(models: dict, items: list[tuple[str, str | None]]) -> dict[int, li
     for lang, idx in sorted(by_lang.items()):
         try:
             results = models[lang].analyze_many([items[i][0] for i in idx])
-        except Exception:  # noqa: BLE001 - fall back to one text at a time; the failing one becomes an error row
+        except Exception as exc:  # noqa: BLE001 - fall back to one text at a time; the failing one becomes an error row
+            log.warning("NER batch for %s failed (%s); analysing its texts one by one", lang, type(exc).__name__)
             continue
         found.update(zip(idx, results))
     return found
