@@ -97,5 +97,3 @@ def check_pii_config(policy, environ=None) -> None:
     problems += ner_problems(policy)
     if problems:
         raise ValueError(f"{where}: {len(problems)} PII problem(s):\n  " + "\n  ".join(problems))
-
-

