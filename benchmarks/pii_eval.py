@@ -1,7 +1,7 @@
 """Evaluate the PII stage on labelled BRAT data: precision, recall and leak rate per entity category.
 
     .venv/bin/python benchmarks/pii_eval.py [--data ../shared/data/pii/meddocan_es/test_brat] [--lang es]
-        [--countries ES] [--region ES] [--ner es=PATH] [--markdown]
+        [--countries ES] [--region ES] [--ner es=PATH] [--heldout PATH/evaluation.json] [--markdown]
 
 Each document is a `.txt` with a `.ann` of BRAT text-bound annotations (`T1<TAB>TYPE start end<TAB>text`), read in
 place. Gold types are mapped to categories Terroir can find (MEDDOCAN's e-mail, phone, fax and identifier types by
@@ -20,6 +20,7 @@ A finding overlapping gold personal data of another category counts against prec
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -91,15 +92,17 @@ def read_brat(ann: Path) -> list[Span]:
     return spans
 
 
-def evaluate(data: Path, redactor, lang: str, region: str | None, gold_map: dict[str, str]) -> dict:
-    """Counts per category (gold, recall hits, redacted, leaked; findings, correct, other PII) and per gold type."""
+def evaluate(data: Path, redactor, lang: str, region: str | None, gold_map: dict[str, str], only=None) -> dict:
+    """Counts per category (gold, recall hits, redacted, leaked; findings, correct, other PII) and per gold type.
+
+    only: document names (file stems) to score, e.g. a train-ner pipeline's held-out documents; None scores all."""
     per_cat: dict[str, Counter] = defaultdict(Counter)
     per_type: dict[str, Counter] = defaultdict(Counter)
     per_entity: dict[str, Counter] = defaultdict(Counter)
     docs = misaligned = 0
     for txt in sorted(data.glob("*.txt")):
         ann = txt.with_suffix(".ann")
-        if not ann.is_file():
+        if not ann.is_file() or (only is not None and txt.stem not in only):
             continue
         text = txt.read_text(encoding="utf-8")
         gold_all = read_brat(ann)
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--entities", default="EMAIL_ADDRESS,IBAN_CODE,CREDIT_CARD,IP_ADDRESS,PHONE_NUMBER")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--ner", action="append", default=[], metavar="LANG=PIPELINE", help="score NER types too")
+    ap.add_argument("--heldout", type=Path, metavar="EVALUATION_JSON",
+                    help="score only the held-out documents of a train-ner pipeline (its evaluation.json)")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -182,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         ner_models=ner,
     )
     gold_map = {**GOLD_CATEGORY, **(NER_GOLD_CATEGORY if ner else {})}
-    result = evaluate(args.data, redactor, args.lang, args.region or None, gold_map)
+    only = set(json.loads(args.heldout.read_text())["heldout_documents"]) if args.heldout else None
+    result = evaluate(args.data, redactor, args.lang, args.region or None, gold_map, only)
     print(report(result))
     if ner:
         print(f"\nNER: {redactor.ner_status}")
