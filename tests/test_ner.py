@@ -178,6 +178,25 @@ def test_names_by_language_for_reports():
     ]  # fmt: skip
 
 
+def test_a_failing_ner_becomes_an_error_row_naming_no_name(tmp_path, caplog):
+    from spacy.language import Language
+
+    @Language.component("terroir_test_fails_quoting_text")
+    def fails(doc):  # a real spaCy component whose error quotes the text, as some do
+        raise ValueError(f"cannot handle {doc.text!r}")
+
+    caplog.set_level(logging.DEBUG)
+    stage = PiiStage(policy(tmp_path, ner="  ner: {fr: fr_core_news_sm}\n"))
+    stage.setup()
+    stage._redactor._ner["fr"].nlp.add_pipe("terroir_test_fails_quoting_text")
+    rows = list(stage.process_many([doc("d1", FR_TEXT, "fr", "FR"), doc("d2", SV_TEXT, "sv", "SE")]))
+    ledger = {r["doc_id"]: r for kind, r in rows if kind == "ledger"}
+    assert ledger["d1"]["decision"] == "error" and ledger["d1"]["reason"] == "PII analysis failed (ValueError)"
+    assert ledger["d2"]["decision"] == "kept"  # the batch's other documents are unaffected
+    assert [r.doc_id for kind, r in rows if kind == "doc"] == ["d2"]
+    assert "Marie Dupont" not in json.dumps(ledger, ensure_ascii=False) + caplog.text
+
+
 # -- train-ner ------------------------------------------------------------------------------------------------------
 
 
