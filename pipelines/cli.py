@@ -28,6 +28,8 @@ def _run_parser(sub) -> None:
     r.add_argument("--keep-work", action="store_true", help="keep per-input checkpoints after a successful run")
     r.add_argument("--progress", action="store_true", help="print progress lines on stderr (always in DIR/progress.log)")
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
+    r.add_argument("--worker-start-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="fail when no worker has started after this long (default 120; 0 waits for ever)")
     r.add_argument("--dedup-backend", choices=("cpu", "gpu", "auto"),
                    help="MinHash backend of fuzzy dedup, overriding the policy's dedup.fuzzy.backend (same results)")
 
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             return cluster.worker(args.rest, gpu=args.gpu)
         return cluster.objectstore(args.host, args.port, args.bucket, args.region)
 
-    from pipelines.run import ConfigError, RunOptions, execute
+    from pipelines.run import ConfigError, RunOptions, WorkersDidNotStart, execute
     from schemas.policy import PolicyError
 
     if args.command == "demo":
@@ -162,13 +164,16 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
             lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots, resume=not args.no_resume,
             keep_work=args.keep_work, progress=args.progress, job_endpoint=args.job_endpoint,
-            dedup_backend=args.dedup_backend,
+            dedup_backend=args.dedup_backend, worker_start_timeout=args.worker_start_timeout,
         )  # fmt: skip
         try:
             res = execute(opts)
         except (ConfigError, PolicyError) as exc:
             print(f"terroir: {exc}", file=sys.stderr)
             return 2
+        except WorkersDidNotStart as exc:
+            print(f"terroir: {exc}", file=sys.stderr)
+            return 3
     g = res.manifest["gate"]
     c = res.manifest["counts"]
     print(f"release:  {res.manifest_path}")

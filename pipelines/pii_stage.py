@@ -44,6 +44,10 @@ class PiiStage:
             ner_models=p.pii_ner,
             require_ner=p.pii_require_ner,
         )
+        from filters.pii_metadata import MetadataScrubber, metadata_key
+
+        # URLs and record locators are published too: the same redactor, piece by piece (filters/pii_metadata.py)
+        self._metadata = MetadataScrubber(lambda: self._redactor, metadata_key(p))
         missing = {k: v for k, v in self._redactor.ner_status.items() if not v.startswith("on")}
         if missing:
             log.warning("PII stage: NER unavailable for %s", sorted(missing))
@@ -80,6 +84,8 @@ class PiiStage:
                 continue
             doc.text = result.text
             doc.pii_counts = result.counts
+            doc.url = self._metadata.text(doc.url)
+            doc.record_locator = self._metadata.text(doc.record_locator)
             suffix = "" if result.ner else f"; {NAMES_NOT_REDACTED}"
             if result.counts:
                 reason = ", ".join(f"{k}={v}" for k, v in result.counts.items()) + suffix

@@ -75,6 +75,9 @@ class ProcessInput(beam.DoFn):
         self.plan = plan
 
     def setup(self):
+        from pipelines.checkpoint import record_event
+
+        record_event(self.plan.work_dir, event="worker_started", pid=os.getpid())  # the driver's start watchdog
         self._stages = DocumentStages(self.plan.policy, self.plan.lid_model_path, self.plan.rights_snapshots)
         self._stages.setup()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -47,6 +46,8 @@ class InputFile:
     id_field: str | None = None
     url_field: str | None = "url"
     members: tuple[str, ...] = ()  # for a METS file: the ALTO files it groups (absolute paths)
+    max_record_bytes: int = 64 << 20  # policy extraction.max_record_bytes
+    max_decompressed_bytes: int = 16 << 30  # policy extraction.max_decompressed_bytes
 
 
 def sniff_format(path: str) -> str:
@@ -111,10 +112,15 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         return
     stats = {"records": 0, "errors": 0}
     fatal = None
+    seen: set[str] = set()
     try:
         for kind, item in reader(spec):
             if kind == "doc":
                 stats["records"] += 1
+                if item.doc_id in seen:
+                    yield "ledger", _reidentify(spec, item, seen)
+                    stats["reidentified"] = stats.get("reidentified", 0) + 1
+                seen.add(item.doc_id)
             elif item.get("decision") == "error":
                 stats["errors"] += 1
             yield kind, item
@@ -129,6 +135,22 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         yield "ledger", _file_row(spec, "kept", f"{stats['records']} record(s), {stats['errors']} damaged", **stats)
     else:
         yield "ledger", _file_row(spec, "kept", f"{stats['records']} record(s)", **stats)
+
+
+def _reidentify(spec: InputFile, doc: Document, seen: set[str]) -> dict:
+    """A record whose id an earlier record of the same file already has (a dump's repeated id field, a METS that lists
+    one article twice) gets a new id, deterministic for the file: its locator with the occurrence number appended
+    (`dump.jsonl#42~2`). Both records go on; the ledger says which one was renamed, with the first one's doc_id.
+    Files are read one at a time and their locators start with their own path, so ids are unique across files."""
+    original = doc.doc_id
+    n = 2
+    while make_doc_id(spec.source_id, f"{doc.record_locator}~{n}") in seen:
+        n += 1
+    doc.record_locator = f"{doc.record_locator}~{n}"
+    doc.doc_id = make_doc_id(spec.source_id, doc.record_locator)
+    return ledger_row(doc.doc_id, "read", "kept", f"record repeats the id of an earlier record of this file; "
+                      f"re-identified as occurrence {n}", spec.source_id, spec.rel,
+                      {"repeats_doc_id": original, "occurrence": n})  # fmt: skip
 
 
 def _first_line(exc: Exception) -> str:
@@ -243,30 +265,47 @@ def _read_alto(spec: InputFile):
         )  # fmt: skip
 
 
-def mets_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS file references (empty when it cannot be parsed)."""
+def input_root(spec: InputFile) -> Path:
+    """The folder the user named (for a single file, its folder): `spec.rel` is relative to it."""
+    return Path(spec.path).parents[len(Path(spec.rel).parts) - 1]
+
+
+def member_path(mets_path: str, href: str, root: Path) -> Path:
+    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
+    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
+    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
+    return target
+
+
+def mets_claims(path: str, root: Path) -> tuple[str, ...]:
+    """Absolute paths of the ALTO files inside `root` that a METS file references (empty when it cannot be parsed)."""
     try:
         mets = parse_mets(Path(path).read_bytes())
     except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
         return ()
-    base = Path(path).parent
     out = []
     for href in mets.files.values():
         try:
-            out.append(str((base / href_to_relpath(href)).resolve()))
+            out.append(str(member_path(path, href, root)))
         except ExtractionError:
-            continue
+            continue  # the worker records the refusal
     return tuple(out)
 
 
 def _read_mets(spec: InputFile):
     data = Path(spec.path).read_bytes()
     mets = parse_mets(data)
-    base = Path(spec.path).parent
+    root = input_root(spec)
     missing = []
     pages = {}
     for fid, href in mets.files.items():
-        p = base / href_to_relpath(href)
+        try:
+            p = member_path(spec.path, href, root)
+        except ExtractionError as exc:
+            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", str(exc))
+            continue
         if not p.is_file():
             missing.append(href_to_relpath(href))
             continue
@@ -311,10 +350,28 @@ def _read_tei(spec: InputFile):
 # ---------------------------------------------------------------- JSONL and Parquet dumps
 
 
-def _open_text(path: str):
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+class _Budget:
+    """A binary stream that stops with ExtractionError once more than `limit` bytes came out of it: decompression of
+    one input file is bounded (a small gzip bomb would otherwise expand to gigabytes)."""
+
+    def __init__(self, raw, limit: int) -> None:
+        self.raw, self.limit, self.used = raw, limit, 0
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.raw.readline(size)
+        self.used += len(line)
+        if self.used > self.limit:
+            raise ExtractionError(f"more than {self.limit:,} bytes decompressed (policy extraction."
+                                  "max_decompressed_bytes); the rest of the file was not read")  # fmt: skip
+        return line
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _open_binary(spec: InputFile) -> _Budget:
+    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")  # noqa: SIM115 - closed by _Budget.close
+    return _Budget(raw, spec.max_decompressed_bytes)
 
 
 def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
@@ -331,8 +388,29 @@ def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
 
 
 def _read_jsonl(spec: InputFile):
-    with _open_text(spec.path) as f:
-        for n, line in enumerate(f, start=1):
+    import zlib
+
+    limit = spec.max_record_bytes
+    f = _open_binary(spec)
+    n = 0
+    try:
+        while True:
+            n += 1
+            try:
+                raw = f.readline(limit + 1)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: cut off by damaged compressed "
+                                              f"data ({type(exc).__name__})")  # fmt: skip
+                raise ExtractionError(f"compressed data damaged at line {n}: {_first_line(exc)}") from None
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line, a piece at a time
+                    raw = f.readline(1 << 20)
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: record larger than {limit:,} "
+                                              "bytes (policy extraction.max_record_bytes); skipped")  # fmt: skip
+                continue
+            line = raw.decode("utf-8", errors="replace")
             if not line.strip():
                 continue
             try:
@@ -340,12 +418,17 @@ def _read_jsonl(spec: InputFile):
             except json.JSONDecodeError as exc:
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: JSON nested too deeply to read")
+                continue
             if not isinstance(obj, dict):
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: expected a JSON object")
                 continue
             rid = obj.get(spec.id_field) if spec.id_field else None
             locator = f"{spec.rel}#{rid}" if rid is not None else f"{spec.rel}:{n}"
             yield _dump_doc(spec, locator, obj)
+    finally:
+        f.close()
 
 
 def _read_parquet(spec: InputFile):

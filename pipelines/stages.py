@@ -52,6 +52,7 @@ class DocumentStages:
         self._extractor = None
         self._lid = None
         self._quality = None
+        self._stage = "takedown"  # the stage the current document is in, for the error row if it fails
 
     def setup(self) -> None:
         from filters.extract import get_extractor
@@ -65,8 +66,18 @@ class DocumentStages:
         self._quality = QualityFilter(self.policy.quality_filters) if self.policy.quality_enabled else None
 
     def process(self, doc: Document) -> Iterator[tuple[str, object]]:
+        """The stages on one document. A stage that raises on it ends that document alone: its rows so far, then an
+        `error` row naming the stage it was in and the exception type (never its message: it could quote the text)."""
         if self._lid is None:
             self.setup()
+        self._stage = "takedown"
+        try:
+            yield from self._process(doc)
+        except Exception as exc:  # noqa: BLE001 - one document's failure must not end its file or the run
+            yield _row(doc, self._stage, "error", f"{self._stage} failed on this document ({type(exc).__name__}); "
+                       "the document is withheld")  # fmt: skip
+
+    def _process(self, doc: Document) -> Iterator[tuple[str, object]]:
         p = self.policy
         decl = p.source(doc.source_id)
 
@@ -77,6 +88,7 @@ class DocumentStages:
                 yield _row(doc, "takedown", "dropped", f"takedown request: {hit}")
                 return
 
+        self._stage = "rights"
         # rights: reservations on the archived response come first, before any text work
         if doc.source_type == "web":
             snapshot = self.snapshots.get(host_of(doc.url) or "")
@@ -97,6 +109,7 @@ class DocumentStages:
         else:
             yield _row(doc, "rights", "kept", doc.rights_basis, status=doc.rights_status, basis=doc.rights_basis)
 
+        self._stage = "extract"
         # extraction
         if doc.html is not None:
             doc.text = self._extractor.extract(doc.html)
@@ -107,6 +120,7 @@ class DocumentStages:
             return
         yield _row(doc, "extract", "kept", f"{len(doc.text)} chars")
 
+        self._stage = "langid"
         # language ID (before quality: the heuristics depend on the language)
         doc.lang, doc.lang_score = self._lid.predict(doc.text)
         floor = p.min_score(doc.lang)
@@ -121,6 +135,7 @@ class DocumentStages:
             return
         yield _row(doc, "langid", "kept", doc.lang, score=doc.lang_score)
 
+        self._stage = "quality"
         # quality heuristics
         if self._quality is not None and doc.source_type not in p.quality_exempt_source_types:
             ok, why = self._quality.check(doc.text, doc.lang)
@@ -129,6 +144,7 @@ class DocumentStages:
                 return
             yield _row(doc, "quality", "kept", why)
 
+        self._stage = "residency"
         # residency: origin jurisdiction from evidence, then the policy's region
         doc.registrable_domain = registrable_domain(doc.url)
         doc.origin_jurisdiction, doc.origin_basis = origin_jurisdiction(
@@ -148,6 +164,7 @@ class DocumentStages:
         doc.residency_region = region
         yield _row(doc, "residency", "kept", f"{doc.origin_jurisdiction} ({doc.origin_basis}) -> {region}")
 
+        self._stage = "admission"
         # admission: licence and collection date
         why = self._admission_refusal(doc)
         if why:
@@ -155,6 +172,7 @@ class DocumentStages:
             return
         yield _row(doc, "admission", "kept", f"licence {doc.license or 'unknown'}")
 
+        self._stage = "takedown"
         doc.content_hash = content_hash(doc.text)
         if doc.content_hash in self._takedown_hashes:
             yield _row(doc, "takedown", "dropped", "takedown request: content hash")

@@ -7,6 +7,8 @@ types), then cross-field rules the schema cannot express (known jurisdictions, a
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -117,6 +119,8 @@ class Policy:
     takedown: Takedown = field(default_factory=Takedown)
     html_extractor: str = "resiliparse"  # 29x trafilatura's speed at word F1 0.976 vs 0.992 (docs/benchmarks.md)
     min_chars: int = 50
+    max_record_bytes: int = 64 << 20
+    max_decompressed_bytes: int = 16 << 30
     quality_enabled: bool = True
     quality_filters: tuple[str, ...] = ("gopher_quality", "gopher_repetition", "fineweb")
     quality_exempt_source_types: tuple[str, ...] = ("alto", "tei")
@@ -193,6 +197,46 @@ def _describe_schema_error(err) -> str:
     return f"field {where}: found {found}; {err.message}"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as a policy needs it: a key given twice is an error (YAML keeps the last silently), and every key is a
+    string (an unquoted `no:` or `on:` is a boolean in YAML 1.1: the Norwegian language key would become False)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                hint = ""
+                if isinstance(key, bool):
+                    hint = f" (YAML reads {key_node.value!r} as {key}: quote it, \"{key_node.value}\")"
+                raise PolicyError(f"line {line}: key {key_node.value!r} is not a string{hint}")
+            if key in seen:
+                raise PolicyError(f"line {line}: key {key!r} appears twice in one mapping (first at line {seen[key]}); "
+                                  "keep one")  # fmt: skip
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
+def _gate_suite(value: str | None, policy_path: Path) -> tuple[str | None, str | None]:
+    """A built-in suite's name, or a `.json` file in the policy's own folder (relative to it), as (suite, problem)."""
+    if value is None:
+        return None, None
+    if not value.endswith(".json"):
+        if re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            return value, None
+        return None, f"field gates.suite: {value!r} is neither a built-in suite's name nor a .json file"
+    folder = policy_path.resolve().parent
+    target = Path(os.path.normpath(folder / value))
+    if not target.is_relative_to(folder):
+        return None, (f"field gates.suite: {value} lies outside the policy's folder {folder}; keep a custom suite "
+                      "beside the policy that names it")  # fmt: skip
+    return str(target), None
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises `PolicyError` (never a bare YAML or schema exception)."""
     import hashlib
@@ -204,7 +248,9 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy {p}: file not found")
     data_bytes = p.read_bytes()
     try:
-        doc = yaml.safe_load(data_bytes)
+        doc = yaml.load(data_bytes, Loader=_StrictLoader)  # a SafeLoader subclass
+    except PolicyError as exc:
+        raise PolicyError(f"policy {p}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -279,6 +325,9 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
     if adm_doc.get("collected_from", "") > adm_doc.get("collected_to", "9999"):
         problems.append("field admission: collected_from is after collected_to")
     gates = doc.get("gates") or {}
+    suite, suite_problem = _gate_suite(gates.get("suite"), p)
+    if suite_problem:
+        problems.append(suite_problem)
     if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
         problems.append("field gates: min_text_chars is larger than max_text_chars")
     if problems:
@@ -314,6 +363,8 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         takedown=takedown,
         html_extractor=ext.get("html_extractor", defaults.html_extractor),
         min_chars=ext.get("min_chars", defaults.min_chars),
+        max_record_bytes=ext.get("max_record_bytes", defaults.max_record_bytes),
+        max_decompressed_bytes=ext.get("max_decompressed_bytes", defaults.max_decompressed_bytes),
         quality_enabled=qual.get("enabled", True),
         quality_filters=tuple(qual.get("filters", defaults.quality_filters)),
         quality_exempt_source_types=tuple(qual.get("exempt_source_types", defaults.quality_exempt_source_types)),
@@ -329,7 +380,7 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         fuzzy=FuzzyDedup(**((doc.get("dedup") or {}).get("fuzzy") or {})),
         shards_per_region=out.get("shards_per_region", defaults.shards_per_region),
         ledger_shards=out.get("ledger_shards", defaults.ledger_shards),
-        gate_suite=gates.get("suite", defaults.gate_suite),
+        gate_suite=suite or defaults.gate_suite,
         min_text_chars=gates.get("min_text_chars", defaults.min_text_chars),
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
         max_residual_pii=gates.get("max_residual_pii", 0),
