@@ -81,7 +81,7 @@ def names_by_language(ner_models: dict[str, str], languages, admitted=()) -> lis
     """Per language (published ones with their document counts, then admitted ones without documents): whether
     names were redacted, and by which pipeline. A named pipeline always ran: preflight refuses one that does not
     load, and the PII stage runs a language's pipeline on every document in that language."""
-    counts = dict(languages)
+    counts = {(lang or "und"): n for lang, n in languages}
     rows = []
     for lang in list(counts) + sorted(set(admitted) - set(counts)):
         name = ner_models.get(lang)
