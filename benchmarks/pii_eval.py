@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/pii_eval.py [--sets meddocan,meddocan-long,generated,generated-long]
         [--data ../shared/data/pii/meddocan_es/test_brat] [--limit N] [--detectors terroir,presidio-default,presidio-all]
-        [--terroir-countries set|all] [--ner es=PATH] [--markdown-only]
+        [--terroir-countries set|all] [--ner es=PATH] [--heldout PATH/evaluation.json] [--markdown-only]
 
 Sets (one table each):
 
@@ -39,6 +39,7 @@ detector here finds them. Figures go to stdout; nothing is written.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -121,12 +122,14 @@ def meddocan_category(text: str, start: int, end: int, label: str) -> str | None
     return GOLD_CATEGORY.get(label, "OTHER")
 
 
-def read_brat_set(data: Path, lang: str, region: str, limit: int | None) -> tuple[list[Labelled], list[list]]:
-    """(documents with scored gold, every labelled span per document) of a BRAT folder, read in place."""
+def read_brat_set(data: Path, lang: str, region: str, limit: int | None,
+                  only: set[str] | None = None) -> tuple[list[Labelled], list[list]]:  # fmt: skip
+    """(documents with scored gold, every labelled span per document) of a BRAT folder, read in place; `only`: the
+    document names (file stems) to keep, e.g. a `terroir train-ner` pipeline's held-out documents."""
     docs, labelled = [], []
     for txt in sorted(data.glob("*.txt"))[:limit]:
         ann = txt.with_suffix(".ann")
-        if not ann.is_file():
+        if not ann.is_file() or (only is not None and txt.stem not in only):
             continue
         text = txt.read_text(encoding="utf-8")
         spans = [s for s in read_brat(ann) if s[1] <= len(text)]
@@ -141,7 +144,8 @@ def build_sets(names: list[str], args) -> dict[str, tuple[list[Labelled], list[l
     if any(n.startswith("meddocan") for n in names):
         if not args.data.is_dir():
             raise SystemExit(f"--data {args.data}: not a folder (the MEDDOCAN test set, BRAT .txt + .ann)")
-        med, spans = read_brat_set(args.data, "es", "ES", args.limit)
+        only = set(json.loads(args.heldout.read_text())["heldout_documents"]) if args.heldout else None
+        med, spans = read_brat_set(args.data, "es", "ES", args.limit, only)
         if "meddocan" in names:
             sets["meddocan"] = (med, spans)
         if "meddocan-long" in names:
@@ -300,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detectors", default="terroir,presidio-default,presidio-all")
     ap.add_argument("--terroir-countries", default="set", help="'set' (the set's countries) or 'all'")
     ap.add_argument("--ner", action="append", default=[], metavar="LANG=PIPELINE", help="spaCy NER for Terroir")
+    ap.add_argument("--heldout", type=Path, metavar="EVALUATION_JSON",
+                    help="MEDDOCAN sets: only the held-out documents of a train-ner pipeline (its evaluation.json)")
     args = ap.parse_args(argv)
     names = [n for n in args.sets.split(",") if n]
     unknown = set(names) - {"meddocan", "meddocan-long", "generated", "generated-long"}

@@ -238,7 +238,7 @@ class PiiRedactor:
         self._fast = FastAnalyzer(self.context_enhancer, score_threshold) if fast else None
         self._engine = None
         self._by_id: dict[str, object] = {r.id: r for recs in self._recognizers.values() for r in recs}
-        self._ner: dict[str, tuple[object, object]] = {}
+        self._ner: dict[str, object] = {}  # language → filters.ner.SpacyNer
         self.ner_status: dict[str, str] = {}
         self._load_ner(ner_models or {}, wanted, require_ner)
         self.entities = tuple(sorted(wanted | (set(self._ner_entities) if self._ner else set())))
@@ -246,26 +246,18 @@ class PiiRedactor:
     # -- set-up ------------------------------------------------------------------------------------------------
 
     def _load_ner(self, models: dict[str, str], wanted: set[str], require_ner: bool) -> None:
+        from filters.ner import NerUnavailable, SpacyNer
+
         requested = tuple(e for e in NER_ENTITIES if e in wanted)
         self._ner_entities = requested or NER_ENTITIES
         for lang, name in sorted(models.items()):
-            if not ner_pipeline_available(name):
-                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} is not installed"
-                continue
             try:
-                import spacy
-                from presidio_analyzer.nlp_engine import SpacyNlpEngine
-                from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
-                engine = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": name}])
-                # load the pipeline ourselves: SpacyNlpEngine.load() would download a missing package
-                engine.nlp = {lang: spacy.load(name)}
-                recognizer = SpacyRecognizer(supported_language=lang, supported_entities=list(self._ner_entities))
-            except Exception as exc:  # noqa: BLE001 - a broken pipeline folder raises assorted errors
-                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} failed to load ({type(exc).__name__})"
+                ner = SpacyNer(lang, name, self._ner_entities)  # filters/ner.py: entity components only, nlp.pipe
+            except NerUnavailable as exc:
+                self.ner_status[lang] = f"unavailable: {exc}"
                 continue
-            self._ner[lang] = (engine, recognizer)
-            self._by_id[recognizer.id] = recognizer
+            self._ner[lang] = ner
+            self._by_id[ner.recognizer.id] = ner.recognizer
             self.ner_status[lang] = f"on: {name}"
         missing = sorted(lang for lang, s in self.ner_status.items() if not s.startswith("on"))
         if missing and require_ner:
@@ -365,12 +357,10 @@ class PiiRedactor:
             return self.analyze_with_presidio(text, lang, region)
         return self._fast.analyze(text, self._prepared(lang, region))
 
-    def _ner_results(self, text: str, lang: str) -> list:
-        engine, recognizer = self._ner[lang]
+    def _ner_results(self, text: str, lang: str, found: list | None = None) -> list:
         from presidio_analyzer import EntityRecognizer
 
-        artifacts = engine.process_text(text, lang)
-        results = recognizer.analyze(text, list(self._ner_entities), artifacts)
+        results = self._ner[lang].analyze(text) if found is None else found
         return EntityRecognizer.remove_duplicates([r for r in results if r.score >= self.score_threshold])
 
     def _tier(self, hit: PiiHit, rec, text: str) -> str:
@@ -394,8 +384,13 @@ class PiiRedactor:
                 return PATTERN
         return PATTERN
 
-    def find_detail(self, text: str, lang: str | None, region: str | None = None) -> tuple[list[PiiHit], bool]:
-        """(non-overlapping hits in text order, whether NER ran). Raises PiiAnalysisError on any failure."""
+    def find_detail(
+        self, text: str, lang: str | None, region: str | None = None, *, ner_results: list | None = None
+    ) -> tuple[list[PiiHit], bool]:
+        """(non-overlapping hits in text order, whether NER ran). Raises PiiAnalysisError on any failure.
+
+        ner_results: this text's NER results when `redact_many` already ran the language's pipeline in a batch.
+        """
         failure = None
         try:
             language = self._language(lang)
@@ -403,7 +398,7 @@ class PiiRedactor:
             # NER only with the document's own language's pipeline: another language's model would mislead
             ner = lang in self._ner
             if ner:
-                results.extend(self._ner_results(text, lang))
+                results.extend(self._ner_results(text, lang, ner_results))
             ids = {}
             hits = []
             for r in results:
@@ -435,9 +430,11 @@ class PiiRedactor:
             return "".join("*" if ch.isalnum() else ch for ch in value)
         return f"<{entity_type}>"
 
-    def redact_detail(self, text: str, lang: str | None, region: str | None = None) -> Redaction:
+    def redact_detail(
+        self, text: str, lang: str | None, region: str | None = None, *, ner_results: list | None = None
+    ) -> Redaction:
         """The redacted text with counts per type, counts per type and tier, and the hits (no values)."""
-        hits, ner = self.find_detail(text, lang, region)
+        hits, ner = self.find_detail(text, lang, region, ner_results=ner_results)
         if not hits:
             return Redaction(text, ner=ner)
         counts: dict[str, int] = {}
@@ -458,6 +455,22 @@ class PiiRedactor:
             hits,
             ner,
         )
+
+    def redact_many(self, items: list[tuple[str, str | None, str | None]]) -> list[Redaction | PiiAnalysisError]:
+        """`redact_detail` for (text, lang, region) items; NER runs once per language over its texts (`nlp.pipe`).
+
+        A text whose analysis fails gets a PiiAnalysisError in its place; the others are unaffected.
+        """
+        from filters.ner import batch_ner
+
+        found = batch_ner(self._ner, [(text, lang) for text, lang, _ in items])
+        out: list[Redaction | PiiAnalysisError] = []
+        for i, (text, lang, region) in enumerate(items):
+            try:
+                out.append(self.redact_detail(text, lang, region, ner_results=found.get(i)))
+            except PiiAnalysisError as exc:
+                out.append(exc)
+        return out
 
     def redact(self, text: str, lang: str | None, region: str | None = None) -> tuple[str, dict[str, int]]:
         """(redacted text, {entity type: count})."""

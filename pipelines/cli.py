@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.release_cli import add_release_commands, run_release_command
 
     add_release_commands(sub)
+    from pipelines.train_ner import add_train_ner_command, run_train_ner_command
+
+    add_train_ner_command(sub)
     sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
     sc.add_argument("rest", nargs=argparse.REMAINDER)
     w = sub.add_parser("worker", help="run a Dask worker (options as `dask worker`; --gpu for dask-cuda)",
@@ -132,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_release_command(args)
     if args.command == "dedup":
         return run_dedup_command(args)
+    if args.command == "train-ner":
+        return run_train_ner_command(args)
 
     if args.command in ("scheduler", "worker", "objectstore"):
         from pipelines import cluster

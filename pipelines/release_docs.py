@@ -44,6 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filters.ner import names_by_language, names_summary
+
 TO_COMPLETE = "TO BE COMPLETED BY THE PROVIDER"
 TEMPLATE = (
     "European Commission, Explanatory Notice and Template for the Public Summary of Training Content for "
@@ -594,6 +596,7 @@ def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
                 "national_id_countries": list(policy.pii_countries),
                 "documents_redacted": _funnel(stats, "pii", "redacted"),
                 "entities_redacted": dict(sorted((stats.get("counts", {}).get("pii_redacted") or {}).items())),
+                "names_by_language": names_by_language(policy.pii_ner, stats.get("languages", []), policy.languages),
             },
             "takedown_documents_removed": _funnel(stats, "takedown", "dropped"),
             "pipeline_note": "Terroir applies no classifier for illegal content (such as child sexual abuse material "
@@ -797,6 +800,7 @@ def render_ai_act_summary_md(summary: dict) -> str:
     md.item(f"Personal data: {pii['method']}, operator `{pii['operator']}`; entities ",
             f"{', '.join(pii['entities'])}{ids}. ",
             f"{pii['documents_redacted']:,} document(s) redacted; entities replaced: {counts}.")
+    md.item(f"Names, places and organisations (NER) per language: {names_summary(pii['names_by_language'])}.")
     md.item(f"Takedown: {ill['takedown_documents_removed']:,} document(s) removed on request.")
     md.item(ill["pipeline_note"])
     md.item("Measures of the provider: ", _val(ill["provider_measures"]))
@@ -1142,6 +1146,7 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
             _val([f"{k} {v:,}" for k, v in pii["entities_redacted"].items()]),
             ". Per-document counts are in the `pii_counts` column. Names and addresses are not removed unless an NER ",
             "model is configured.")
+    md.para(f"Names, places and organisations (NER) per language: {names_summary(pii['names_by_language'])}.")
     md.heading(2, "Rights")
     md.para("Web documents whose archived response reserves text-and-data-mining rights (TDMRep file, header or ",
             "meta; robots.txt disallow for AI-training crawlers; noai; Content-Usage) are ",

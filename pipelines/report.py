@@ -120,6 +120,11 @@ def render_report(path: Path, manifest: dict, stats: dict, gate_results: list[di
         tiers.setdefault(k, {})[tier] = n
     pii_rows = [[_t(k), f"{v:,}", f"{tiers.get(k, {}).get('validated', 0):,}", f"{tiers.get(k, {}).get('pattern', 0):,}",
                  f"{tiers.get(k, {}).get('ner', 0):,}"] for k, v in c["pii_redacted"].items()]  # fmt: skip
+    from filters.ner import names_by_language
+
+    names_rows = [[_t(r["language"]), f"{r['documents']:,}", _t(r["names"]),
+                   _t(" ".join(x for x in (r["pipeline"], r["pipeline_version"]) if x) or "none")]
+                  for r in names_by_language(policy.pii_ner, stats["languages"], policy.languages)]  # fmt: skip
     gate_rows = []
     for g in gate_results:
         fails = [f"{e['expectation']}({e['column'] or ''})" for e in g["expectations"] if not e["success"]]
@@ -162,7 +167,9 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 <h3>Origin jurisdictions</h3>{_table(['origin', 'region', 'documents'], juris_rows, {2})}
 <h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['origin_basis']], {1})}
 </section>
-<section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}</section>
+<section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}
+<h3 id="names">Names, places and organisations (NER) per language</h3>
+{_table(['language', 'documents published', 'names', 'NER pipeline'], names_rows, {1})}</section>
 <section id="rights"><h2>Rights decisions by basis</h2>
 {_table(['rights status', 'basis', 'decision', 'documents'],
         [[_t(st), _t(b), _t(d), f'{n:,}'] for st, b, d, n in stats['rights_decisions']], {3})}</section>

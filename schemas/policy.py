@@ -21,6 +21,19 @@ from schemas.jurisdictions import ISO_3166_ALPHA2
 DEFAULT_PII_ENTITIES = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "PHONE_NUMBER")
 
 
+def _ner_pipeline_ref(name: str, policy_path: Path) -> str:
+    """A package name as given; a path (it holds a slash) relative to the policy file's folder."""
+    if "/" not in name and "\\" not in name:
+        return name
+    return name if Path(name).is_absolute() else str(policy_path.parent / name)
+
+
+def _require_ner_languages(value, admission: dict) -> tuple[str, ...]:
+    if value is True:
+        return tuple(sorted((admission.get("languages") or {}).keys()))
+    return tuple(value) if isinstance(value, list) else ()
+
+
 class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file, the field, what was found and what is allowed."""
 
@@ -125,7 +138,10 @@ class Policy:
     pii_score_threshold: float = 0.5
     pii_salt_env: str = "TERROIR_PII_SALT"
     pii_ner: dict[str, str] = field(default_factory=dict)
-    pii_require_ner: bool = False
+    pii_require_ner: bool = False  # `require_ner: true`: every admitted language needs a pipeline (preflight)
+    # documents in these languages are quarantined when no NER ran on them (`require_ner: [lang, ...]`, or every
+    # admitted language with `require_ner: true`)
+    pii_require_ner_languages: tuple[str, ...] = ()
     exact_dedup: bool = True
     fuzzy: FuzzyDedup = field(default_factory=FuzzyDedup)
     shards_per_region: int = 2
@@ -371,8 +387,9 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         pii_operator=pii.get("operator", "placeholder"),
         pii_score_threshold=pii.get("score_threshold", defaults.pii_score_threshold),
         pii_salt_env=pii.get("salt_env", defaults.pii_salt_env),
-        pii_ner=dict(pii.get("ner") or {}),
-        pii_require_ner=pii.get("require_ner", False),
+        pii_ner={lang: _ner_pipeline_ref(name, p) for lang, name in (pii.get("ner") or {}).items()},
+        pii_require_ner=pii.get("require_ner", False) is True,
+        pii_require_ner_languages=_require_ner_languages(pii.get("require_ner", False), adm),
         exact_dedup=(doc.get("dedup") or {}).get("exact", True),
         fuzzy=FuzzyDedup(**((doc.get("dedup") or {}).get("fuzzy") or {})),
         shards_per_region=out.get("shards_per_region", defaults.shards_per_region),
