@@ -20,6 +20,11 @@ COUNTRY_PACKAGES = {
 NATIONAL_ID_COUNTRIES = ("AT", "BE", "BG", "BR", "CH", "CL", "CN", "CZ", "DK", "EE", "FR", "GR", "HR", "IE", "IL", "IS",
                          "JP", "LT", "MX", "NL", "NO", "PT", "RO", "SG", "SI", "SK", "TW")  # fmt: skip
 OPERATORS = ("placeholder", "hash", "mask")
+# `filters.pii.PATTERN_ENTITIES` and `NER_ENTITIES` (tests keep them equal); national identifiers are named
+# COUNTRY_IDENTIFIER (`SE_PERSONNUMMER`, `UK_NHS`) and come with `pii.countries`
+PATTERN_ENTITY_NAMES = ("CREDIT_CARD", "DATE_OF_BIRTH", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "LABELLED_ID",
+                        "PERSONAL_URL", "PHONE_NUMBER", "POSTCODE", "STREET_ADDRESS", "URL")  # fmt: skip
+NER_ENTITY_NAMES = ("PERSON", "LOCATION", "ORGANIZATION")
 MIN_SALT_CHARS = 16
 
 
@@ -87,6 +92,17 @@ def check_pii_config(policy, environ=None) -> None:
                 f"field pii.operator: the salt in {policy.pii_salt_env} is shorter than {MIN_SALT_CHARS} characters; "
                 "use a longer random string (short salts make hashed values guessable)"
             )
+    import re
+    from difflib import get_close_matches
+
+    known = PATTERN_ENTITY_NAMES + NER_ENTITY_NAMES
+    for name in getattr(policy, "pii_entities", ()):
+        if name in known or re.fullmatch(r"[A-Z]{2}_[A-Z0-9_]+", name):
+            continue
+        close = get_close_matches(name.upper(), known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(f"field pii.entities: unknown entity type {name!r}{hint}; known types are {list(known)} and "
+                        "national identifiers named COUNTRY_IDENTIFIER (e.g. SE_PERSONNUMMER)")  # fmt: skip
     supported = set(supported_countries())
     unknown = [c for c in policy.pii_countries if c not in supported]
     if unknown:

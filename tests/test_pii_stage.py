@@ -175,11 +175,31 @@ def test_preflight_country_table_matches_the_recognizers_without_loading_presidi
     from filters.pii_policy import NATIONAL_ID_COUNTRIES
 
     assert sorted(NATIONAL_ID_COUNTRIES) == sorted(NATIONAL_ID_RECOGNIZERS)
+    from filters.pii import NER_ENTITIES, PATTERN_ENTITIES
+    from filters.pii_policy import NER_ENTITY_NAMES, PATTERN_ENTITY_NAMES
+
+    assert PATTERN_ENTITY_NAMES == PATTERN_ENTITIES and NER_ENTITY_NAMES == NER_ENTITIES
     assert all(recognizer_classes(c) for c in supported_countries())  # a supported country gets recognizers
     # the run's preflight checks the PII section without paying Presidio's import (seconds, before any work)
     probe = "import sys, filters.pii_policy; print('presidio_analyzer' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_an_unknown_entity_name_fails_preflight_with_a_suggestion(tmp_path):
+    import dataclasses
+
+    from schemas.policy import load_policy
+
+    p = tmp_path / "policy.yaml"
+    p.write_text("policy_id: e\nresidency:\n  regions:\n    eu: {jurisdictions: [SE], storage: s}\n"
+                 "pii:\n  countries: [SE]\n  entities: [EMAIL_ADRESS, IBAN_CODE, SE_PERSONNUMMER]\n")  # fmt: skip
+    with pytest.raises(ValueError) as err:
+        check_pii_config(load_policy(p))
+    assert "unknown entity type 'EMAIL_ADRESS' (did you mean EMAIL_ADDRESS?)" in str(err.value)
+    assert "IBAN_CODE" not in str(err.value).split("known types")[0]
+    fixed = dataclasses.replace(load_policy(p), pii_entities=("EMAIL_ADDRESS", "IBAN_CODE", "SE_PERSONNUMMER"))
+    check_pii_config(fixed)
 
 
 # -- NER -------------------------------------------------------------------------------------------------------
