@@ -232,7 +232,7 @@ def shard_row(doc: Document, policy: Policy, pipeline_version: str) -> dict:
         "license": doc.license,
         "rights_status": doc.rights_status,
         "rights_basis": doc.rights_basis,
-        "pii_counts": sorted(doc.pii_counts.items()),
+        "pii_counts": [{"entity": k, "count": v} for k, v in sorted(doc.pii_counts.items())],
         "content_hash": doc.content_hash,
         "dup_cluster": doc.dup_cluster,
         "policy_id": policy.policy_id,

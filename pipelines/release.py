@@ -364,10 +364,27 @@ def _rows(fsys, path: str, columns: list[str] | None, batch_size: int) -> Iterat
     with fsys.open_input_file(path) as f:
         pf = pq.ParquetFile(f)
         for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
-            for row in batch.to_pylist():
+            for row in _upgrade(batch).to_pylist():
                 if "pii_counts" in row and row["pii_counts"] is not None:
-                    row["pii_counts"] = dict(row["pii_counts"])  # Arrow map → plain dict
+                    row["pii_counts"] = {e["entity"]: e["count"] for e in row["pii_counts"]}
                 yield row
+
+
+def _upgrade(batch):
+    """A batch in the current corpus schema: `pii_counts` stored as an Arrow map (schema 1.0.0 releases) becomes the
+    list of {entity, count} structs of schema 2.0.0; a batch already current, or without the column, is returned as is.
+    """
+    import pyarrow as pa
+
+    from schemas import PII_COUNT_TYPE
+
+    i = batch.schema.get_field_index("pii_counts")
+    if i < 0 or not pa.types.is_map(batch.schema.field(i).type):
+        return batch
+    old = batch.column(i)
+    entries = pa.StructArray.from_arrays([old.keys, old.items.cast(pa.int32())], fields=list(PII_COUNT_TYPE))
+    new = pa.ListArray.from_arrays(old.offsets, entries, type=pa.list_(PII_COUNT_TYPE), mask=old.is_null())
+    return batch.set_column(i, "pii_counts", new)
 
 
 def iter_documents(release_dir: str | os.PathLike, rank: int = 0, world_size: int = 1, *,
@@ -396,8 +413,8 @@ def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streamin
     """The release as a Hugging Face `datasets.Dataset` (or `IterableDataset` with `streaming=True`).
 
     Needs the optional `datasets` package (`pip install 'terroir[hf]'`); raises ImportError naming it otherwise.
-    Refuses unapproved or tampered releases like `open_release`. `datasets` has no Arrow map type, so `pii_counts`
-    is given as a list of {"key", "value"} records (the map's own storage layout); every other column is unchanged.
+    Refuses unapproved or tampered releases like `open_release`. Every column is as stored (`pii_counts` a list of
+    {"entity", "count"} records; a schema 1.0.0 release's Arrow map column is given in that form too).
     Rows come in shard path order, then stored order. The non-streaming dataset is written to the `datasets` cache
     under a fingerprint of the approved manifest, so a second call reads the cache.
     """
@@ -417,33 +434,26 @@ def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streamin
     if streaming:
         return datasets.IterableDataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
                                                        split=datasets.Split(split))  # fmt: skip
-    key = json.dumps([sha, [e["path"] for e in entries], "terroir-hf-1"])
+    key = json.dumps([sha, [e["path"] for e in entries], "terroir-hf-2"])
     return datasets.Dataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
                                            split=datasets.Split(split),
                                            fingerprint=hashlib.sha256(key.encode()).hexdigest())  # fmt: skip
 
 
 def _hf_schema():
-    import pyarrow as pa
-
     from schemas import CORPUS_SCHEMA
 
-    i = CORPUS_SCHEMA.get_field_index("pii_counts")
-    entry_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.int32())]))
-    return CORPUS_SCHEMA.set(i, pa.field("pii_counts", entry_type)).remove_metadata()
+    return CORPUS_SCHEMA.remove_metadata()
 
 
 def _hf_rows(release_dir: str, entries: list[dict]) -> Iterator[dict]:
     import pyarrow.parquet as pq
 
-    schema = _hf_schema()
     for entry in entries:
         fsys, path = shard_location(release_dir, entry)
         with fsys.open_input_file(path) as f:
             for batch in pq.ParquetFile(f).iter_batches(batch_size=1024):
-                i = batch.schema.get_field_index("pii_counts")
-                batch = batch.set_column(i, "pii_counts", batch.column(i).cast(schema.field(i).type))
-                yield from batch.to_pylist()
+                yield from _upgrade(batch).to_pylist()
 
 
 def _torch_dataset_class():

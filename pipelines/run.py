@@ -434,6 +434,7 @@ def run_fingerprint(policy: Policy, snapshots: dict, opts: RunOptions) -> str:
         "takedown": asdict(policy.takedown),
         "snapshots": {h: [s.robots_txt, s.tdmrep_json] for h, s in sorted(snapshots.items())},
         "pipeline": PIPELINE_VERSION,
+        "schema": SCHEMA_VERSION,
         "lid_model": opts.lid_model_path,
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
