@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 
 from pipelines.release_stats import STAGES, ReleaseStats
+from pipelines.report_gate import gate_section
 
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip
@@ -25,6 +26,8 @@ th{background:#f5f5f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nu
 min-width:150px;background:#fff}.card b{display:block;font-size:22px}.ok{color:#2f7d32}.bad{color:#c62828}
 .warn{color:#ef6c00}code{font-size:12px;word-break:break-all}.legend span{margin-right:14px}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+.sev{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;border:1px solid #bbb}
+.sev-critical{background:#fdecea;border-color:#c62828}.sev-warning{background:#fff4e5;border-color:#ef6c00}
 """
 
 
@@ -120,13 +123,6 @@ def render_report(path: Path, manifest: dict, stats: ReleaseStats, gate_results:
         tiers.setdefault(k, {})[tier] = n
     pii_rows = [[_t(k), f"{v:,}", f"{tiers.get(k, {}).get('validated', 0):,}", f"{tiers.get(k, {}).get('pattern', 0):,}",
                  f"{tiers.get(k, {}).get('ner', 0):,}"] for k, v in c.pii_redacted.items()]  # fmt: skip
-    gate_rows = []
-    for g in gate_results:
-        fails = [f"{e['expectation']}({e['column'] or ''})" for e in g["expectations"] if not e["success"]]
-        verdict = '<b class="ok">published</b>' if g["passed"] else '<b class="bad">quarantined</b>'
-        gate_rows.append([f"<code>{_t(g['shard'])}</code>", f"{g['rows']:,}", verdict,
-                          f"{len(g['expectations']) - len(fails)}/{len(g['expectations'])}",
-                          _t(", ".join(fails) or "none")])  # fmt: skip
     shard_rows = [[f"<code>{_t(s['path'])}</code>", _t(s["residency_region"]), f"{s['rows']:,}", f"{s['bytes']:,}",
                    f"<code>{_t(s['sha256'][:16])}…</code>"] for s in manifest["shards"]]  # fmt: skip
     q_rows = [[f"<code>{_t(s['path'])}</code>", _t(s["residency_region"]), f"{s['rows']:,}",
@@ -138,8 +134,7 @@ def render_report(path: Path, manifest: dict, stats: ReleaseStats, gate_results:
     input_rows = [[_t(i["source_id"]), f"<code>{_t(i['path'])}</code>", _t(i["format"]), f"{i['bytes']:,}",
                    f"<code>{_t(i['sha256'])}</code>"] for i in manifest["inputs"]]  # fmt: skip
     error_rows = [[_t(e["stage"]), f"<code>{_t(e['input'] or '')}</code>", _t(e["reason"])] for e in stats.errors]
-    data_docs = (f'<p><a href="gx/index.html">Great Expectations Data Docs</a> (suite <code>{_t(gate["suite"])}</code>)'
-                 "</p>") if gate.get("data_docs") else "<p>No shard reached the gate.</p>"  # fmt: skip
+    gate_html = gate_section(gate_results, gate, _table)
 
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Terroir release report: {_t(rel['policy_id'])}</title>
@@ -175,8 +170,7 @@ a cluster of duplicates. Duplicates dropped: <b id="duplicates-dropped">{stats.d
 {stats.dedup.exact_dropped:,}; near duplicates, MinHash-LSH{_t(stats.fuzzy_note)}: {stats.dedup.near_dropped:,}).
 Each removed document's ledger row names the kept
 document.</p></section>
-<section id="gate"><h2>Validation gate</h2>{data_docs}
-{_table(['shard', 'rows', 'verdict', 'expectations met', 'failed'], gate_rows, {1})}</section>
+{gate_html}
 <section id="shards"><h2>Published shards</h2>{_table(['path', 'region', 'rows', 'bytes', 'sha256'], shard_rows, {2, 3})}
 <h3>Quarantined shards</h3>{_table(['path', 'region', 'rows', 'failed expectations'], q_rows, {2})}
 <h3 id="held-back">Documents held back by the gate</h3><p>Where a critical expectation failed on some documents only,
