@@ -93,6 +93,8 @@ class Gate:
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        # this module sets its own logger to INFO (a line per context about a temporary docs folder)
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
         self.suite_dict = load_suite_dict(suite_name)
         declared = self.suite_dict.get("expectations", [])
         try:

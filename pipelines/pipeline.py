@@ -48,10 +48,20 @@ class RunPlan:
     rights_snapshots: dict | None = None
     fingerprint: str = ""
     partitions: int = 8  # content-hash and band-hash partitions; the driver scales it with the input size
+    log_level: int | None = None  # the driver's logging level, applied in worker processes (None: leave theirs)
 
     @property
     def spill_dir(self) -> str:
         return os.path.join(self.work_dir, "spill")
+
+
+def apply_log_level(level: int | None) -> None:
+    """Log at the driver's level in a worker process: a Beam SDK worker starts with its root logger at INFO, so
+    without this every worker prints Presidio's "Loaded recognizer" lines (hundreds per run) and Beam's chatter."""
+    if level is not None:
+        import logging
+
+        logging.getLogger().setLevel(level)
 
 
 def bucket_of(doc_id: str, n: int) -> int:
@@ -77,6 +87,7 @@ class ProcessInput(beam.DoFn):
     def setup(self):
         from pipelines.checkpoint import record_event
 
+        apply_log_level(self.plan.log_level)
         record_event(self.plan.work_dir, event="worker_started", pid=os.getpid())  # the driver's start watchdog
         self._stages = DocumentStages(self.plan.policy, self.plan.lid_model_path, self.plan.rights_snapshots)
         self._stages.setup()
@@ -279,6 +290,7 @@ class Finish(beam.DoFn):
         self.plan = plan
 
     def setup(self):
+        apply_log_level(self.plan.log_level)
         self._pii = PiiStage(self.plan.policy)
         self._pii.setup()
 

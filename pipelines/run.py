@@ -343,7 +343,8 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
     plan = RunPlan(policy, ordered, str(staging), PIPELINE_VERSION, str(work),
                    tuple(str(work / "checkpoints" / checkpoint_name(f, fingerprint)) for f in ordered),
                    opts.lid_model_path, pre.rights_snapshots, fingerprint,
-                   partitions=max(4, min(4096, total_bytes // 8_000_000)))  # fmt: skip
+                   partitions=max(4, min(4096, total_bytes // 8_000_000)),
+                   log_level=logging.getLogger().getEffectiveLevel())  # fmt: skip
     log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
     (out / "progress.log").unlink(missing_ok=True)
     monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()
