@@ -29,6 +29,7 @@ from pipelines.ledger import ledger_row
 from pipelines.pii_stage import PiiStage
 from pipelines.sources import InputFile, read_file
 from pipelines.stages import DocumentStages
+from pipelines.worker_logging import apply_log_level
 from schemas.policy import Policy
 
 STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "takedown", "rights", "extract", "langid", "quality",
@@ -53,15 +54,6 @@ class RunPlan:
     @property
     def spill_dir(self) -> str:
         return os.path.join(self.work_dir, "spill")
-
-
-def apply_log_level(level: int | None) -> None:
-    """Log at the driver's level in a worker process: a Beam SDK worker starts with its root logger at INFO, so
-    without this every worker prints Presidio's "Loaded recognizer" lines (hundreds per run) and Beam's chatter."""
-    if level is not None:
-        import logging
-
-        logging.getLogger().setLevel(level)
 
 
 def bucket_of(doc_id: str, n: int) -> int:

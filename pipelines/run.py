@@ -4,6 +4,7 @@ shard, publish or quarantine, report, and finally write `release.json`, whose pr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pipelines.progress import ProgressMonitor
 from pipelines.sources import InputFile, file_sha256, input_root, mets_claims, sniff_format
+from pipelines.worker_logging import local_worker_log_level
 from schemas import SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
 
@@ -363,7 +365,9 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         try:
             p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
             build_pipeline(p, plan)
-            result = p.run()
+            quiet = local_worker_log_level(work, plan.log_level) if opts.runner == "local" else contextlib.nullcontext()
+            with quiet:
+                result = p.run()
             try:
                 result.wait_until_finish()
             finally:
