@@ -245,7 +245,10 @@ def test_demo_release_layout(demo_release):
     out, _res = demo_release
     release = out / "release"
     m = load_manifest(release)
-    assert (release / "report" / "index.html").is_file() and (release / "report" / "gx" / "index.html").is_file()
+    assert (release / "report" / "index.html").is_file()
+    assert sorted(p.relative_to(release / "report" / "validations").as_posix()
+                  for p in (release / "report" / "validations").rglob("*.json")) == sorted(
+        s["path"].split("shards/", 1)[1] + ".json" for s in m["shards"])  # fmt: skip
     assert m["ledger"] and all((release / e["path"]).is_file() for e in m["ledger"])
     assert {s["residency_region"] for s in m["shards"]} == {"eu", "uk"}
     ledger = read_ledger(release).to_pylist()
