@@ -40,6 +40,8 @@ class ShardGateResult:
     passed: bool
     rows: int
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    # Great Expectations' own validation result (JSON-ready, counts only: the result format keeps no values)
+    raw: dict | None = field(default=None, repr=False)
 
     @property
     def critical_failures(self) -> list[ExpectationOutcome]:
@@ -91,6 +93,8 @@ class Gate:
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        # this module sets its own logger to INFO (a line per context about a temporary docs folder)
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
         self.suite_dict = load_suite_dict(suite_name)
         declared = self.suite_dict.get("expectations", [])
         try:
@@ -145,6 +149,7 @@ class Gate:
             batch_parameters={"dataframe": df}, expectation_parameters=self.parameters, run_id=_run_id(shard_name)
         )
         outcomes = []
+        raw = [vr.to_json_dict() for vr in res.run_results.values()]
         for vr in res.run_results.values():
             for r in vr.results:
                 cfg = r.expectation_config
@@ -163,7 +168,8 @@ class Gate:
         if len(outcomes) != self.expected_count:
             raise SuiteError(f"gate ran {len(outcomes)} expectations, suite declares {self.expected_count}")
         passed = not any(not o.success and o.severity == "critical" for o in outcomes)
-        return ShardGateResult(shard=shard_name, passed=passed, rows=len(df), outcomes=outcomes)
+        return ShardGateResult(shard=shard_name, passed=passed, rows=len(df), outcomes=outcomes,
+                               raw=raw[0] if len(raw) == 1 else {"results": raw})  # fmt: skip
 
     def rows_to_hold(self, df, result: ShardGateResult):
         """The rows of `df` that broke the shard's critical failures, as (mask, {row: [failed expectation labels]}),

@@ -5,11 +5,36 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
+
+# subcommands in the order a user meets them; `terroir --help` lists them so
+WORKFLOW = ("demo", "run", "verify", "approve", "docs", "dedup", "scheduler", "worker", "objectstore")
+
+RUN_DESCRIPTION = """\
+Build a release: read the inputs, apply the policy's rights, quality, language, residency, dedup and PII rules,
+write Parquet shards to staging, check every shard with the validation gate, publish the passing shards to their
+region's storage and write release.json last (its presence publishes the release). Every decision on every document
+is in DIR/ledger/; DIR/report/index.html shows them. A rerun after a crash redoes only unfinished inputs."""
+
+RUN_EPILOG = """\
+example:
+  terroir run --policy policies/eu-archives.yaml --input web=crawl/ --input library=alto/ --output releases/eu-1
+then:
+  terroir verify releases/eu-1      re-hash the shards and ledger
+  terroir approve releases/eu-1 ... record a compliance officer's approval (see terroir approve --help)"""
+
+
+def _version() -> str:
+    from pipelines.run import PIPELINE_VERSION
+    from schemas import SCHEMA_VERSION
+
+    return f"{PIPELINE_VERSION.replace('-', ' ', 1)} (corpus schema {SCHEMA_VERSION})"
 
 
 def _run_parser(sub) -> None:
-    r = sub.add_parser("run", help="build a gated release from inputs under a policy")
+    r = sub.add_parser("run", help="build a gated release from inputs under a policy", description=RUN_DESCRIPTION,
+                       epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     r.add_argument("--policy", required=True, help="policy YAML file (see policies/)")
     r.add_argument("--input", action="append", required=True, metavar="[SOURCE_ID=]PATH",
                    help="input file or folder; repeat for several. SOURCE_ID names the source in the policy")
@@ -43,12 +68,15 @@ def _dedup_parser(sub) -> None:
     d.add_argument("--input", action="append", required=True, metavar="PATH", help="Parquet file or folder; repeat")
     d.add_argument("--output", required=True, metavar="DIR")
     d.add_argument("--policy", help="policy YAML whose dedup.fuzzy block gives the settings (default: built-in)")
-    for flag, kind, what in (("backend", str, "cpu, gpu or auto"), ("mode", str, "char or word"),
-                             ("width", int, "character window"), ("ngrams", int, "word n-gram"), ("bits", int, "32/64"),
-                             ("bands", int, "LSH bands"), ("rows", int, "rows per band"), ("seed", int, "hash seed"),
-                             ("threshold", float, "Jaccard threshold"),
-                             ("verify", str, "none, estimated or true")):  # fmt: skip
-        d.add_argument(f"--{flag}", type=kind, help=f"{what} (overrides the policy)")
+    for flag, kind, what, choices in (("backend", str, "MinHash backend", ("cpu", "gpu", "auto")),
+                                      ("mode", str, "shingles of characters or words", ("char", "word")),
+                                      ("width", int, "character window", None), ("ngrams", int, "word n-gram", None),
+                                      ("bits", int, "signature bits", (32, 64)), ("bands", int, "LSH bands", None),
+                                      ("rows", int, "rows per band", None), ("seed", int, "hash seed", None),
+                                      ("threshold", float, "Jaccard threshold", None),
+                                      ("verify", str, "how candidate pairs are confirmed",
+                                       ("none", "estimated", "true"))):  # fmt: skip
+        d.add_argument(f"--{flag}", type=kind, choices=choices, help=f"{what} (overrides the policy)")
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     d.add_argument("--partitions", type=int, default=0, help="band-hash spill partitions (default: from size)")
     d.add_argument("--batch-rows", type=int, default=5000, help="rows signed at a time by one worker")
@@ -105,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         description="Build jurisdiction-tagged, PII-redacted, validated Parquet training corpora from web archives "
         "and library collections.",
     )
-    ap.add_argument("-v", "--verbose", action="store_true")
-    sub = ap.add_subparsers(dest="command", required=True)
+    ap.add_argument("-v", "--verbose", action="store_true", help="log at INFO, workers included")
+    ap.add_argument("--version", action="version", version=_version())
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = sub.add_parser("demo", help="generate the demo corpus and run the demo policy on it")
+    d.add_argument("--output", default="demo-out", help="folder for the demo data and release")
+    d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     _run_parser(sub)
     _dedup_parser(sub)
     from pipelines.release_cli import add_release_commands, run_release_command
@@ -126,10 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--port", type=int, default=9000)
     o.add_argument("--bucket", action="append", default=[], help="bucket to create; repeat for several")
     o.add_argument("--region", default="eu-north-1", help="location constraint of the buckets")
-    d = sub.add_parser("demo", help="generate the demo corpus and run the demo policy on it")
-    d.add_argument("--output", default="demo-out", help="folder for the demo data and release")
-    d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    args = ap.parse_args(argv)
+    _in_workflow_order(sub)
+    for parser in (ap, *sub.choices.values()):
+        parser.allow_abbrev = False  # `--worker 2` is an error, never a silent `--workers 2`
+    _check_flags(ap, sub, argv)
+    args, unknown = ap.parse_known_args(argv)
+    if unknown:
+        _unknown_arguments(sub.choices[args.command], unknown)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if args.command in ("approve", "verify", "docs", "keys"):
         return run_release_command(args)
@@ -181,7 +216,52 @@ def main(argv: list[str] | None = None) -> int:
     print(f"shards:   {g['shards_passed']} published, {g['shards_quarantined']} quarantined; "
           f"{c['documents_published']} documents published, {c['documents_dropped']} dropped, "
           f"{c['documents_quarantined']} quarantined, {c['error_rows']} error rows")  # fmt: skip
+    print(next_steps(res.output_dir))
     return 0
+
+
+def next_steps(release_dir) -> str:
+    """What to do after a run: read the report, verify, approve (a release is unreadable until approved)."""
+    d = shlex.quote(str(release_dir))
+    return "\n".join([
+        "next:     open the report, then",
+        f"          terroir verify {d}",
+        f"          terroir approve {d} --key KEYFILE",
+    ])  # fmt: skip
+
+
+def _check_flags(ap: argparse.ArgumentParser, sub, argv: list[str]) -> None:
+    """Name a mistyped `--flag` before argparse complains about something else (a required flag it then misses)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = sub.choices.get(command)
+    if parser is None or command in ("scheduler", "worker"):
+        return
+    known = {s for p in (ap, parser) for a in p._actions for s in a.option_strings}
+    wrong = [a for a in argv if a.startswith("--") and a != "--" and a.split("=", 1)[0] not in known]
+    if wrong:
+        _unknown_arguments(parser, wrong)
+
+
+def _unknown_arguments(parser: argparse.ArgumentParser, unknown: list[str]) -> None:
+    """Exit 2 with the subcommand's usage, naming each unknown argument and the flag it was probably meant to be."""
+    import difflib
+
+    flags = [s for a in parser._actions for s in a.option_strings]
+    parts = []
+    for arg in [a for a in unknown if a.startswith("-")] or unknown:  # a flag's value is no news
+        name = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(name, flags, n=1) if name.startswith("-") else []
+        parts.append(f"{arg} (did you mean {close[0]}?)" if close else arg)
+    parser.error(f"unrecognized argument{'s' if len(parts) > 1 else ''}: {', '.join(parts)}")
+
+
+def _in_workflow_order(sub) -> None:
+    """List the subcommands in `WORKFLOW` order in `terroir --help` (argparse lists them as added)."""
+    rank = {name: i for i, name in enumerate(WORKFLOW)}
+    sub._choices_actions.sort(key=lambda a: rank.get(a.dest, len(rank)))
+    ordered = sorted(sub.choices.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    sub.choices.clear()
+    sub.choices.update(ordered)
 
 
 if __name__ == "__main__":

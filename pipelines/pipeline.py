@@ -29,6 +29,7 @@ from pipelines.ledger import ledger_row
 from pipelines.pii_stage import PII_BATCH, PiiStage
 from pipelines.sources import InputFile, read_file
 from pipelines.stages import DocumentStages
+from pipelines.worker_logging import apply_log_level
 from schemas.policy import Policy
 
 STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "takedown", "rights", "extract", "langid", "quality",
@@ -48,6 +49,7 @@ class RunPlan:
     rights_snapshots: dict | None = None
     fingerprint: str = ""
     partitions: int = 8  # content-hash and band-hash partitions; the driver scales it with the input size
+    log_level: int | None = None  # the driver's logging level, applied in worker processes (None: leave theirs)
 
     @property
     def spill_dir(self) -> str:
@@ -77,6 +79,7 @@ class ProcessInput(beam.DoFn):
     def setup(self):
         from pipelines.checkpoint import record_event
 
+        apply_log_level(self.plan.log_level)
         record_event(self.plan.work_dir, event="worker_started", pid=os.getpid())  # the driver's start watchdog
         self._stages = DocumentStages(self.plan.policy, self.plan.lid_model_path, self.plan.rights_snapshots)
         self._stages.setup()
@@ -232,7 +235,7 @@ def shard_row(doc: Document, policy: Policy, pipeline_version: str) -> dict:
         "license": doc.license,
         "rights_status": doc.rights_status,
         "rights_basis": doc.rights_basis,
-        "pii_counts": sorted(doc.pii_counts.items()),
+        "pii_counts": [{"entity": k, "count": v} for k, v in sorted(doc.pii_counts.items())],
         "content_hash": doc.content_hash,
         "dup_cluster": doc.dup_cluster,
         "policy_id": policy.policy_id,
@@ -279,6 +282,7 @@ class Finish(beam.DoFn):
         self.plan = plan
 
     def setup(self):
+        apply_log_level(self.plan.log_level)
         self._pii = PiiStage(self.plan.policy)
         self._pii.setup()
 

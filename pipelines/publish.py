@@ -1,6 +1,7 @@
 """After the Beam graph: gate every staged shard, publish passing shards to their region's storage, quarantine the
-rest with the failure, move the ledger into place, compute the release statistics from ledger and shards (never
-from runner metrics), render the report, and return the manifest for the caller to write last.
+rest with the failure, move the ledger into place, compute the release statistics once (`release_stats.ReleaseStats`,
+from ledger and shards, never from runner metrics), render the report and documents from them, and return the
+manifest for the caller to write last.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from pipelines.ledger import ledger_row
 from pipelines.pipeline import write_parquet_atomically
+from pipelines.release_stats import compute_release_stats as release_stats
 from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, SCHEMA_VERSION
 
 
@@ -70,7 +72,9 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         "min_text_chars": policy.min_text_chars,
         "max_text_chars": policy.max_text_chars,
     }
-    gate = Gate(policy.gate_suite, params, docs_dir=str(report_dir / "gx")) if staged else None
+    # no Great Expectations Data Docs: their pages load scripts and styles from CDNs (blank offline) and call a shard
+    # published with warnings "Failed"; the report renders the results, beside GX's raw JSON per shard
+    gate = Gate(policy.gate_suite, params) if staged else None
     residual_ids = _national_id_finder(policy) if staged else None
     shards, quarantined, held_docs, gate_results, gate_rows = [], [], [], [], []
     published_files = []  # (filesystem, path) of each published shard, to compute the statistics from
@@ -87,7 +91,11 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             held = _hold_back(gate, df, result, path, rel, out)
             if held is not None:
                 result = held["result"]
-        gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok}
+        raw_path = report_dir / "validations" / f"{rel}.json"
+        raw_path.parent.mkdir(parents=True, exist_ok=True)
+        raw_path.write_text(json.dumps(result.raw, indent=2, sort_keys=True, default=str))
+        gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok,
+                                                "validation_json": raw_path.relative_to(report_dir).as_posix()}
                             | ({"held_back": held["summary"]} if held else {}))  # fmt: skip
         if held:
             held_docs.append(held["entry"])
@@ -142,14 +150,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger_files = sorted(ledger_dir.glob("*.parquet"))
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
-    stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files])
-    if policy.fuzzy.enabled:
-        from filters.dedup.minhash import gpu_available
-
-        fz = policy.fuzzy
-        backend = fz.backend if fz.backend != "auto" else ("gpu" if gpu_available() else "cpu")
-        stats["fuzzy_note"] = (f", {fz.mode} {fz.width if fz.mode == 'char' else fz.ngrams}, {fz.bits}-bit, "
-                               f"{fz.bands}×{fz.rows}, threshold {fz.threshold}, verify {fz.verify}, backend {backend}")
+    stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files], policy)
     (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
     manifest = {
         "manifest_version": 1,
@@ -174,9 +175,9 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "shards_quarantined": len(quarantined),
             "documents_held_back": sum(h["rows"] for h in held_docs),
             "results": "report/gate_results.json",
-            "data_docs": "report/gx/index.html" if gate else None,
+            "validations": "report/validations/" if gate else None,
         },
-        "counts": stats["counts"],
+        "counts": stats.counts.to_json(),
         "report": "report/index.html",
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }
@@ -265,128 +266,3 @@ def _national_id_finder(policy):
         return sum(1 for h in redactor.find(text, None) if h.tier == VALIDATED and h.entity_type in entities)
 
     return count
-
-
-def _groups(table: pa.Table, keys: list[str], aggs: list[tuple]) -> list[dict]:
-    """Arrow group-by in first-appearance order of the groups (single-threaded), as a list of dicts: the same order a
-    Python loop over the rows would meet them, so Counter ties break as they always did."""
-    if not table.num_rows:
-        return []
-    return table.group_by(keys, use_threads=False).aggregate(aggs).to_pylist()
-
-
-def release_stats(ledger: pa.Table, shard_paths: list) -> dict:
-    """Everything the report shows, computed from the ledger and the published shards only.
-
-    Column-wise with Arrow group-bys (a 1M-document release has some ten million ledger rows: never one Python object
-    per row); JSON details and reason texts are parsed once per distinct value."""
-    ledger = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"])
-    funnel: dict[str, Counter] = defaultdict(Counter)
-    bytes_by: dict[str, Counter] = defaultdict(Counter)
-    for g in _groups(ledger, ["stage", "decision"], [([], "count_all"), ("bytes", "sum")]):
-        funnel[g["stage"]][g["decision"]] += g["count_all"]
-        bytes_by[g["stage"]][g["decision"]] += g["bytes_sum"] or 0
-    rights_ledger: Counter = Counter()
-    rights = ledger.filter(pc.and_(pc.equal(ledger["stage"], "rights"), pc.is_valid(ledger["detail"])))
-    for g in _groups(rights, ["detail", "decision"], [([], "count_all")]):
-        d = json.loads(g["detail"])
-        rights_ledger[(d.get("status"), d.get("basis"), g["decision"])] += g["count_all"]
-    reasons: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    not_kept = ledger.filter(pc.not_equal(ledger["decision"], "kept"))
-    for g in _groups(not_kept, ["stage", "decision", "reason"], [([], "count_all")]):
-        reasons[(g["stage"], g["decision"])][_reason_family(g["reason"])] += g["count_all"]
-    errors = [{"stage": r["stage"], "input": r["input_path"], "reason": r["reason"]}
-              for r in ledger.filter(pc.equal(ledger["decision"], "error")).to_pylist()]  # fmt: skip
-    file_rows = ledger.filter(pc.equal(ledger["stage"], "input")).to_pylist()
-    files = [{"input": r["input_path"], "decision": r["decision"], "reason": r["reason"]} for r in file_rows]
-    pii_ledger: Counter = Counter()
-    pii_tiers: Counter = Counter()
-    redacted = ledger.filter(
-        pc.and_(pc.and_(pc.equal(ledger["stage"], "pii"), pc.equal(ledger["decision"], "redacted")),
-                pc.is_valid(ledger["detail"]))
-    )  # fmt: skip
-    for g in _groups(redacted, ["detail"], [([], "count_all")]):
-        detail, n = json.loads(g["detail"]), g["count_all"]
-        for k, v in detail.get("counts", {}).items():
-            pii_ledger[k] += v * n
-        for k, tiers in detail.get("tiers", {}).items():
-            for tier, v in tiers.items():
-                pii_tiers[(k, tier)] += v * n
-
-    langs: Counter = Counter()
-    lang_bytes: Counter = Counter()
-    juris: Counter = Counter()
-    regions: Counter = Counter()
-    basis: Counter = Counter()
-    domains: Counter = Counter()
-    source_bytes: Counter = Counter()
-    source_docs: Counter = Counter()
-    rights: Counter = Counter()
-    dup_clusters = 0
-    published = 0
-    for path in shard_paths:
-        t = pq.read_table(path, columns=["text", "source_id", "lang", "origin_jurisdiction", "origin_basis",
-                                         "residency_region", "registrable_domain", "rights_basis",
-                                         "dup_cluster"])  # fmt: skip
-        published += t.num_rows
-        t = t.append_column("nbytes", pc.binary_length(pc.cast(t["text"], pa.large_binary()))).drop(["text"])
-        count = [([], "count_all"), ("nbytes", "sum")]
-        for g in _groups(t, ["lang"], count):
-            langs[g["lang"]] += g["count_all"]
-            lang_bytes[g["lang"]] += g["nbytes_sum"]
-        for g in _groups(t, ["origin_jurisdiction", "residency_region"], count):
-            juris[(g["origin_jurisdiction"], g["residency_region"])] += g["count_all"]
-        for g in _groups(t, ["residency_region"], count):
-            regions[g["residency_region"]] += g["count_all"]
-        for g in _groups(t, ["origin_basis"], count):
-            basis[g["origin_basis"]] += g["count_all"]
-        for g in _groups(t, ["rights_basis"], count):
-            rights[g["rights_basis"]] += g["count_all"]
-        with_domain = t.filter(pc.is_valid(t["registrable_domain"]))
-        with_domain = with_domain.filter(pc.not_equal(with_domain["registrable_domain"], ""))
-        for g in _groups(with_domain, ["registrable_domain"], count):
-            domains[g["registrable_domain"]] += g["nbytes_sum"]
-        for g in _groups(t, ["source_id"], count):
-            source_bytes[g["source_id"]] += g["nbytes_sum"]
-            source_docs[g["source_id"]] += g["count_all"]
-        dup = t["dup_cluster"]
-        dup_clusters += pc.sum(pc.and_(pc.is_valid(dup), pc.not_equal(dup, ""))).as_py() or 0
-    counts = {
-        "input_files": len(file_rows),
-        "input_files_with_errors": sum(1 for r in file_rows if r["decision"] == "error"),
-        "records_read": sum(json.loads(r["detail"]).get("records", 0) for r in file_rows),
-        "error_rows": len(errors),
-        "documents_published": published,
-        "documents_quarantined": sum(funnel[s]["quarantined"] for s in funnel),
-        "documents_dropped": sum(funnel[s]["dropped"] for s in funnel if s != "input"),
-        "pii_redacted": dict(sorted(pii_ledger.items())),
-    }
-    return {
-        "counts": counts,
-        "funnel": {s: dict(c) for s, c in funnel.items()},
-        "funnel_bytes": {s: dict(c) for s, c in bytes_by.items()},
-        "reasons": {f"{s}/{d}": c.most_common(12) for (s, d), c in sorted(reasons.items())},
-        "errors": errors,
-        "files": sorted(files, key=lambda f: f["input"] or ""),
-        "languages": langs.most_common(),
-        "language_bytes": dict(lang_bytes),
-        "jurisdictions": sorted(((j, r, n) for (j, r), n in juris.items()), key=lambda x: -x[2]),
-        "regions": regions.most_common(),
-        "origin_basis": basis.most_common(),
-        "rights_basis": rights.most_common(),
-        "top_domains": domains.most_common(50),
-        "domains_total": len(domains),
-        "sources": [(s, source_docs[s], b) for s, b in source_bytes.most_common()],
-        "rights_decisions": sorted(((st, b, d, n) for (st, b, d), n in rights_ledger.items()), key=lambda x: -x[3]),
-        "documents_in_dup_clusters": dup_clusters,
-        "pii_tiers": sorted(((k, t, n) for (k, t), n in pii_tiers.items())),
-    }
-
-
-def _reason_family(reason: str) -> str:
-    """Group reasons that differ only by a number or id ("exact duplicate of 3fa…" → "exact duplicate of …")."""
-    import re
-
-    reason = re.sub(r"\b[0-9a-f]{32}\b", "…", reason)
-    reason = re.sub(r"\d+(\.\d+)?", "N", reason)
-    return reason[:160]

@@ -453,10 +453,27 @@ def _rows(fsys, path: str, columns: list[str] | None, batch_size: int) -> Iterat
     with fsys.open_input_file(path) as f:
         pf = pq.ParquetFile(f)
         for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
-            for row in batch.to_pylist():
+            for row in upgrade_batch(batch).to_pylist():
                 if "pii_counts" in row and row["pii_counts"] is not None:
-                    row["pii_counts"] = dict(row["pii_counts"])  # Arrow map → plain dict
+                    row["pii_counts"] = {e["entity"]: e["count"] for e in row["pii_counts"]}
                 yield row
+
+
+def upgrade_batch(batch):
+    """A batch in the current corpus schema: `pii_counts` stored as an Arrow map (schema 1.0.0 releases) becomes the
+    list of {entity, count} structs of schema 2.0.0; a batch already current, or without the column, is returned as is.
+    """
+    import pyarrow as pa
+
+    from schemas import PII_COUNT_TYPE
+
+    i = batch.schema.get_field_index("pii_counts")
+    if i < 0 or not pa.types.is_map(batch.schema.field(i).type):
+        return batch
+    old = batch.column(i)
+    entries = pa.StructArray.from_arrays([old.keys, old.items.cast(pa.int32())], fields=list(PII_COUNT_TYPE))
+    new = pa.ListArray.from_arrays(old.offsets, entries, type=pa.list_(PII_COUNT_TYPE), mask=old.is_null())
+    return batch.set_column(i, "pii_counts", new)
 
 
 def iter_documents(release_dir: str | os.PathLike, rank: int = 0, world_size: int = 1, *,

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filters.ner import names_by_language, names_summary
+from pipelines.release_stats import DECISIONS, ReleaseStats, compute_release_stats
 
 TO_COMPLETE = "TO BE COMPLETED BY THE PROVIDER"
 TEMPLATE = (
@@ -119,12 +120,13 @@ FIELD_DESCRIPTIONS = {
     "license": "Licence declared for the document's source in the policy (SPDX id), when any.",
     "rights_status": "Text-and-data-mining rights status: allowed, reserved or unknown.",
     "rights_basis": "The signal behind the rights status (e.g. no-reservation-signal, source-declaration).",
-    "pii_counts": "Personal-data entities redacted in the document, per entity type.",
+    "pii_counts": "Personal-data entities redacted in the document: a list of {entity, count}, one per entity type.",
     "content_hash": "sha256 of the normalized text; the exact-deduplication key.",
     "dup_cluster": "Near-duplicate cluster id when fuzzy deduplication grouped the document, else empty.",
     "policy_id": "Policy the release was built under.",
     "pipeline_version": "Terroir version that built the release.",
 }  # fmt: skip
+SUBFIELD_DESCRIPTIONS = {"entity": "Entity type.", "count": "Number redacted."}
 
 SUMMARY_JSON = "summary/eu_ai_act_summary.json"
 SUMMARY_MD = "summary/eu_ai_act_summary.md"
@@ -335,12 +337,21 @@ def _rights_family(basis: str) -> str:
     return basis
 
 
-def _funnel(stats: dict, stage: str, decision: str) -> int:
-    return int((stats.get("funnel") or {}).get(stage, {}).get(decision, 0))
+def _funnel(stats: ReleaseStats, stage: str, decision: str) -> int:
+    return stats.decided(stage, decision)
 
 
-def _reasons(stats: dict, key: str) -> list[dict]:
-    return [{"reason": r, "documents": n} for r, n in (stats.get("reasons") or {}).get(key, [])]
+def _reasons(stats: ReleaseStats, key: str) -> list[dict]:
+    return stats.reasons_for(key)
+
+
+def _dups(dd: dict) -> str:
+    return f"exact {dd['exact_duplicates_dropped']:,}, near {dd['near_duplicates_dropped']:,}"
+
+
+def _stage_line(totals: list[dict]) -> str:
+    """`decisions_per_stage` in one line: "input: kept 12, error 1; read: …" (decisions with no rows left out)."""
+    return "; ".join(f"{t['stage']}: " + ", ".join(f"{d} {t[d]:,}" for d in t if d != "stage" and t[d]) for t in totals)
 
 
 def _spdx_url(licence: str) -> str:
@@ -351,8 +362,8 @@ def _release_name(manifest: dict) -> str:
     return f"terroir-{manifest['release']['policy_id']}"
 
 
-def _languages(stats: dict) -> list[str]:
-    return [lang for lang, _n in stats.get("languages", []) if lang]
+def _languages(stats: ReleaseStats) -> list[str]:
+    return [lang for lang, _n in stats.languages if lang]
 
 
 def _listing(sources: list[dict]) -> list[dict]:
@@ -364,12 +375,12 @@ def _listing(sources: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------- AI Act summary
 
 
-def ai_act_summary(manifest: dict, stats: dict, policy, shard_paths: list, *, sme: bool | None = None,
+def ai_act_summary(manifest: dict, stats: ReleaseStats, policy, shard_paths: list, *, sme: bool | None = None,
                    facts: ShardFacts | None = None) -> dict:  # fmt: skip
     """The summary as a JSON-ready dict with one key per template section (1, 2, 3 and their subsections).
 
     Sizes, sources, dates and domains come from the shards (`shard_paths`, or `facts` from an earlier
-    `scan_shards`); decisions (rights, takedown, PII, quality, dedup) from `stats` (`publish.release_stats`); the
+    `scan_shards`); decisions (rights, takedown, PII, quality, dedup) from `stats` (`release_stats.ReleaseStats`); the
     gate from the manifest. `sme` picks the domain rule of section 2.3 (default: the policy's `summary.sme`, else
     False). What the pipeline cannot know is `TO_COMPLETE` unless the policy's `summary:` section gives it.
     """
@@ -424,11 +435,11 @@ def _sources(facts: ShardFacts, policy, cfg: dict) -> list[dict]:
     return out
 
 
-def _general_information(cfg: dict, stats: dict, policy, facts: ShardFacts, sources: list[dict]) -> dict:
+def _general_information(cfg: dict, stats: ReleaseStats, policy, facts: ShardFacts, sources: list[dict]) -> dict:
     provider = cfg.get("provider") or {}
     model = cfg.get("model") or {}
     last_day = max((s["last_collected"] for s in sources if s["last_collected"]), default=None)
-    lang_bytes = stats.get("language_bytes", {})
+    lang_bytes = stats.language_bytes
     n_docs = facts.documents or 1
     admitted = ", ".join(f"{k} (score >= {v})" for k, v in sorted(policy.languages.items())) or "every language"
     return {
@@ -461,12 +472,12 @@ def _general_information(cfg: dict, stats: dict, policy, facts: ShardFacts, sour
             "linguistic_characteristics": [
                 {"language": lang, "documents": n, "share_of_documents": round(n / n_docs, 4),
                  "text_bytes": int(lang_bytes.get(lang, 0))}
-                for lang, n in stats.get("languages", [])
+                for lang, n in stats.languages
             ],
             "language_identification": f"fastText lid.176; the policy admits {admitted}",
             "origin_jurisdictions": [
                 {"jurisdiction": j, "residency_region": r, "documents": n}
-                for j, r, n in stats.get("jurisdictions", [])
+                for j, r, n in stats.jurisdictions
             ],
         },
     }
@@ -550,12 +561,12 @@ def _data_sources(cfg: dict, facts: ShardFacts, by_cat: dict[str, list[dict]], s
     }
 
 
-def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
+def _processing(manifest: dict, stats: ReleaseStats, policy, cfg: dict) -> dict:
     from filters.rights import DEFAULT_AI_CRAWLERS
 
     excluded: Counter = Counter()
     kept_anyway: Counter = Counter()
-    for status, basis, decision, n in stats.get("rights_decisions", []):
+    for status, basis, decision, n in stats.rights_decisions:
         if status == "allowed":
             continue
         target = kept_anyway if decision == "kept" else excluded
@@ -595,8 +606,8 @@ def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
                 "entities": list(policy.pii_entities),
                 "national_id_countries": list(policy.pii_countries),
                 "documents_redacted": _funnel(stats, "pii", "redacted"),
-                "entities_redacted": dict(sorted((stats.get("counts", {}).get("pii_redacted") or {}).items())),
-                "names_by_language": names_by_language(policy.pii_ner, stats.get("languages", []), policy.languages),
+                "entities_redacted": dict(sorted(stats.counts.pii_redacted.items())),
+                "names_by_language": names_by_language(policy.pii_ner, stats.languages, policy.languages),
             },
             "takedown_documents_removed": _funnel(stats, "takedown", "dropped"),
             "pipeline_note": "Terroir applies no classifier for illegal content (such as child sexual abuse material "
@@ -615,7 +626,9 @@ def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
             "deduplication": {
                 "exact": policy.exact_dedup,
                 "fuzzy": policy.fuzzy.enabled,
-                "documents_dropped": _funnel(stats, "dedup", "dropped"),
+                "exact_duplicates_dropped": stats.dedup.exact_dropped,
+                "near_duplicates_dropped": stats.dedup.near_dropped,
+                "documents_dropped": stats.dedup.dropped,
             },
             "residency": {"documents_quarantined": _funnel(stats, "residency", "quarantined")},
             "validation_gate": {
@@ -623,7 +636,8 @@ def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
                 "shards_passed": gate.get("shards_passed"),
                 "shards_quarantined": gate.get("shards_quarantined"),
             },
-            "errors": {"error_rows": stats.get("counts", {}).get("error_rows", 0)},
+            "errors": {"error_rows": stats.counts.error_rows},
+            "decisions_per_stage": stats.stage_totals(),
         },
     }
 
@@ -813,11 +827,13 @@ def render_ai_act_summary_md(summary: dict) -> str:
             "dropped.")
     md.item(f"Language scope: {o['language_filtering']['documents_dropped']:,} document(s) out of scope dropped.")
     md.item(f"Deduplication: exact {'on' if dd['exact'] else 'off'}, ",
-            f"near-duplicate {'on' if dd['fuzzy'] else 'off'}; {dd['documents_dropped']:,} duplicate(s) dropped.")
+            f"near-duplicate {'on' if dd['fuzzy'] else 'off'}; {dd['documents_dropped']:,} duplicate(s) dropped ",
+            f"({_dups(dd)}).")
     md.item(f"Residency: {o['residency']['documents_quarantined']:,} document(s) of unknown or out-of-policy origin ",
             "quarantined, never published.")
     md.item(f"Validation gate (suite {gate['suite']}): {gate['shards_passed']} shard(s) passed, ",
             f"{gate['shards_quarantined']} quarantined.")
+    md.item(f"Ledger decisions per stage: {_stage_line(o['decisions_per_stage'])}.")
     md.end_list()
     return md.text()
 
@@ -870,6 +886,8 @@ def _version(manifest: dict, cfg: dict) -> str:
 
 
 def _croissant_fields() -> list[dict]:
+    import pyarrow as pa
+
     from schemas import CORPUS_SCHEMA
 
     def source(column: str, **extra) -> dict:
@@ -879,16 +897,15 @@ def _croissant_fields() -> list[dict]:
     for f in CORPUS_SCHEMA:
         node = {"@type": "cr:Field", "@id": f"documents/{f.name}", "name": f.name,
                 "description": FIELD_DESCRIPTIONS.get(f.name, f.name)}  # fmt: skip
-        if f.type.id == 30 or str(f.type).startswith("map<"):
-            # an Arrow map is a list of (key, value) entries: a repeated record of two sub-fields, each taken from
-            # its position in the entry (Parquet readers hand a map row over as a list of key-value pairs)
+        if pa.types.is_list(f.type) and pa.types.is_struct(f.type.value_type):
+            # a list of structs (pii_counts): a repeated record with one sub-field per struct field, taken by name
             node["dataType"] = "cr:RecordSet"
             node["isArray"] = True
             node["subField"] = [
-                {"@type": "cr:Field", "@id": f"documents/{f.name}/key", "name": "key", "dataType": "sc:Text",
-                 "description": "Entity type.", "source": source(f.name, transform={"jsonPath": "[0]"})},
-                {"@type": "cr:Field", "@id": f"documents/{f.name}/value", "name": "value", "dataType": "sc:Integer",
-                 "description": "Number redacted.", "source": source(f.name, transform={"jsonPath": "[1]"})},
+                {"@type": "cr:Field", "@id": f"documents/{f.name}/{sub.name}", "name": sub.name,
+                 "dataType": _croissant_type(sub.type), "description": SUBFIELD_DESCRIPTIONS.get(sub.name, sub.name),
+                 "source": source(f.name, transform={"jsonPath": sub.name})}
+                for sub in f.type.value_type
             ]  # fmt: skip
         else:
             node["dataType"] = _croissant_type(f.type)
@@ -897,7 +914,7 @@ def _croissant_fields() -> list[dict]:
     return fields
 
 
-def croissant_metadata(manifest: dict, stats: dict, policy, shard_paths: list | None = None, *,
+def croissant_metadata(manifest: dict, stats: ReleaseStats, policy, shard_paths: list | None = None, *,
                        facts: ShardFacts | None = None, summary: dict | None = None) -> dict:  # fmt: skip
     """Croissant 1.1 JSON-LD for the release, with RAI 1.0 fields; file paths are the manifest's (relative or URIs).
 
@@ -974,6 +991,7 @@ def _rai(summary: dict, policy, cfg: dict, first: str | None, last: str | None) 
     pii = p["3.2_removal_of_illegal_content"]["personal_data_redaction"]
     tdm = p["3.1_text_and_data_mining_opt_out"]
     o = p["3.3_other_information"]
+    dd = o["deduplication"]
     counts = ", ".join(f"{k} {v}" for k, v in pii["entities_redacted"].items()) or "none"
     countries = ", ".join(pii["national_id_countries"])
     ids = f" and national identifiers of {countries}" if countries else ""
@@ -999,7 +1017,9 @@ def _rai(summary: dict, policy, cfg: dict, first: str | None, last: str | None) 
              f"{o['quality_filtering']['documents_dropped']} document(s) dropped."),
             ("Residency: origin jurisdiction from the source declaration, the policy's domain list or the ccTLD; "
              f"{o['residency']['documents_quarantined']} document(s) of unknown origin quarantined."),
-            f"Deduplication: exact, by normalized content hash; {o['deduplication']['documents_dropped']} dropped.",
+            (f"Deduplication: exact, by normalized content hash{', and near-duplicate, by MinHash-LSH' if dd['fuzzy'] else ''}; "
+             f"{dd['documents_dropped']} duplicate(s) dropped ({_dups(dd)})."),
+            f"Ledger decisions per stage: {_stage_line(o['decisions_per_stage'])}.",
             f"PII redaction: {pii['method']}; {pii['documents_redacted']} document(s) redacted.",
             (f"Validation gate: Great Expectations suite {o['validation_gate']['suite']} on every shard; "
              f"{o['validation_gate']['shards_quarantined']} shard(s) quarantined."),
@@ -1052,7 +1072,7 @@ def _size_category(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _card_front_matter(manifest: dict, stats: dict, cfg: dict, summary: dict) -> dict:
+def _card_front_matter(manifest: dict, stats: ReleaseStats, cfg: dict, summary: dict) -> dict:
     rel = manifest["release"]
     shards = sorted(manifest["shards"], key=lambda s: s["path"])
     regions = sorted({s["residency_region"] for s in shards})
@@ -1083,7 +1103,7 @@ def _card_front_matter(manifest: dict, stats: dict, cfg: dict, summary: dict) ->
     return front
 
 
-def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None = None, *,
+def dataset_card(manifest: dict, stats: ReleaseStats, policy, shard_paths: list | None = None, *,
                  facts: ShardFacts | None = None, summary: dict | None = None) -> str:  # fmt: skip
     """A Hugging Face dataset card: YAML front matter (licences, languages, an `all` config and one config per
     residency region naming the shard files, size category, task) and Markdown sections (description, sources,
@@ -1127,17 +1147,20 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
                   for x in g["origin_jurisdictions"]]))  # fmt: skip
     md.end_list()
     md.heading(2, "Processing")
-    md.para("sources → rights → extraction → language ID → quality → residency and admission → exact dedup → PII ",
-            "redaction → shards → validation gate → publication. Every decision on every document is in `ledger/` ",
+    md.para("sources → rights → extraction → language ID → quality → residency and admission → exact dedup → ",
+            "near-duplicate dedup (when the policy enables it) → PII redaction → shards → validation gate → publication. Every decision on every document is in `ledger/` ",
             "(one row per document and stage, with the reason); `report/index.html` shows them.")
     md.item(f"Quality: {', '.join(o['quality_filtering']['filters']) or 'none'}; ",
             f"{o['quality_filtering']['documents_dropped']:,} document(s) dropped.")
-    md.item(f"Deduplication: {o['deduplication']['documents_dropped']:,} exact duplicate(s) dropped, ",
-            "the lowest `doc_id` kept.")
+    dd = o["deduplication"]
+    md.item(f"Deduplication: {dd['documents_dropped']:,} duplicate(s) dropped ({_dups(dd)}), ",
+            "the lowest `doc_id` of each cluster kept.")
     md.item(f"Residency: {o['residency']['documents_quarantined']:,} document(s) of unknown origin quarantined.")
     md.item(f"Validation gate: {o['validation_gate']['shards_passed']} shard(s) passed, ",
             f"{o['validation_gate']['shards_quarantined']} quarantined.")
     md.end_list()
+    md.para("Decisions per stage (ledger rows; one row per document and stage, one per file at `input`):")
+    md.table(["stage", *DECISIONS], [[t["stage"], *(f"{t[d]:,}" for d in DECISIONS)] for t in o["decisions_per_stage"]])
     md.heading(2, "Personal information")
     countries = ", ".join(pii["national_id_countries"])
     ids = f"; national identifiers of {countries}" if countries else ""
@@ -1175,10 +1198,10 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
         "```",
         "",
     ]
-    md.para("The `configs` above (`all`, and one per residency region) name the shard files. The `pii_counts` ",
-            "column is an Arrow map, which Hugging Face `datasets` does not load (huggingface/datasets#5612): ",
-            "`hf_dataset` gives it as a list of `{key, value}` records. pyarrow, DuckDB and Spark read the shards as ",
-            "they are.")
+    md.para("The `configs` above (`all`, and one per residency region) name the shard files, so plain ",
+            '`datasets.load_dataset("parquet", data_files=...)` reads them too (without the approval check); ',
+            "pyarrow, DuckDB and Spark read the shards as they are. `pii_counts` is a list of `{entity, count}` ",
+            "records (schema 2.0.0; schema 1.0.0 stored an Arrow map, which `datasets` cannot load).")
     front_yaml = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{front_yaml}---\n\n{md.text()}"
 
@@ -1193,7 +1216,7 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_release_docs(release_dir: str | os.PathLike, manifest: dict, stats: dict, policy, shard_paths: list, *,
+def write_release_docs(release_dir: str | os.PathLike, manifest: dict, stats: ReleaseStats, policy, shard_paths: list, *,
                        sme: bool | None = None) -> list[dict]:  # fmt: skip
     """Write the AI Act summary (JSON and Markdown), croissant.json and README.md into the release folder.
 
@@ -1230,7 +1253,6 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipelines.publish import release_stats
     from pipelines.release import ReleaseError, published_shards, read_manifest, shard_location
     from schemas import LEDGER_SCHEMA
     from schemas.policy import load_policy
@@ -1255,5 +1277,5 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
     shards = [shard_location(release_dir, e, storages) for e in published_shards(manifest)]
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(fsys.open_input_file(p)) for fsys, p in shards]
-        stats = release_stats(ledger, files)
+        stats = compute_release_stats(ledger, files, policy)
     return write_release_docs(release_dir, manifest, stats, policy, shards, sme=sme)

@@ -21,9 +21,9 @@ def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streamin
     """The release as a Hugging Face `datasets.Dataset` (or `IterableDataset` with `streaming=True`).
 
     Needs the optional `datasets` package (`pip install 'terroir[hf]'`); raises ImportError naming it otherwise.
-    Refuses unsafe, unapproved or tampered releases like `open_release`. `datasets` has no Arrow map type, so
-    `pii_counts` is given as a list of {"key", "value"} records (the map's own storage layout); every other column is
-    unchanged. Rows come in shard path order, then stored order. The non-streaming dataset is written to the
+    Refuses unsafe, unapproved or tampered releases like `open_release`. Every column is as stored (`pii_counts` a
+    list of {"entity", "count"} records; a schema 1.0.0 release's Arrow map column is given in that form too).
+    Rows come in shard path order, then stored order. The non-streaming dataset is written to the
     `datasets` cache under a fingerprint of the approved manifest, so a second call reads the cache.
     """
     try:
@@ -42,33 +42,28 @@ def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streamin
     if streaming:
         return datasets.IterableDataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
                                                        split=datasets.Split(split))  # fmt: skip
-    key = json.dumps([sha, [e["path"] for e in entries], "terroir-hf-1"])
+    key = json.dumps([sha, [e["path"] for e in entries], "terroir-hf-2"])
     return datasets.Dataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
                                            split=datasets.Split(split),
                                            fingerprint=hashlib.sha256(key.encode()).hexdigest())  # fmt: skip
 
 
 def _hf_schema():
-    import pyarrow as pa
-
     from schemas import CORPUS_SCHEMA
 
-    i = CORPUS_SCHEMA.get_field_index("pii_counts")
-    entry_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.int32())]))
-    return CORPUS_SCHEMA.set(i, pa.field("pii_counts", entry_type)).remove_metadata()
+    return CORPUS_SCHEMA.remove_metadata()
 
 
 def _hf_rows(release_dir: str, entries: list[dict], storages: dict | None = None) -> Iterator[dict]:
     import pyarrow.parquet as pq
 
-    schema = _hf_schema()
+    from pipelines.release import upgrade_batch
+
     for entry in entries:
         fsys, path = shard_location(release_dir, entry, storages)
         with fsys.open_input_file(path) as f:
             for batch in pq.ParquetFile(f).iter_batches(batch_size=1024):
-                i = batch.schema.get_field_index("pii_counts")
-                batch = batch.set_column(i, "pii_counts", batch.column(i).cast(schema.field(i).type))
-                yield from batch.to_pylist()
+                yield from upgrade_batch(batch).to_pylist()
 
 
 def _torch_dataset_class():

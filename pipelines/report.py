@@ -8,8 +8,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-STAGES = ("input", "read", "takedown", "rights", "extract", "langid", "quality", "residency", "admission", "dedup",
-          "fuzzy_dedup", "pii", "gate")
+from pipelines.release_stats import STAGES, ReleaseStats
+from pipelines.report_gate import gate_section
+
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip
 
@@ -25,6 +26,8 @@ th{background:#f5f5f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nu
 min-width:150px;background:#fff}.card b{display:block;font-size:22px}.ok{color:#2f7d32}.bad{color:#c62828}
 .warn{color:#ef6c00}code{font-size:12px;word-break:break-all}.legend span{margin-right:14px}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+.sev{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;border:1px solid #bbb}
+.sev-critical{background:#fdecea;border-color:#c62828}.sev-warning{background:#fff4e5;border-color:#ef6c00}
 """
 
 
@@ -84,54 +87,47 @@ def _funnel_chart(funnel: dict[str, dict[str, int]], width: int = 760) -> str:
     return "".join(parts) + f'<div class="legend">{legend}</div>'
 
 
-def render_report(path: Path, manifest: dict, stats: dict, gate_results: list[dict], policy) -> None:
-    c = stats["counts"]
+def render_report(path: Path, manifest: dict, stats: ReleaseStats, gate_results: list[dict], policy) -> None:
+    c = stats.counts
     rel = manifest["release"]
     gate = manifest["gate"]
     status_cls = "ok" if not manifest["quarantined_shards"] else "warn"
     cards = [
-        ("documents published", f"{c['documents_published']:,}", "ok"),
-        ("documents dropped", f"{c['documents_dropped']:,}", ""),
-        ("documents quarantined", f"{c['documents_quarantined']:,}", "warn" if c["documents_quarantined"] else ""),
-        ("input files", f"{c['input_files']:,}", ""),
-        ("files with errors", f"{c['input_files_with_errors']:,}", "bad" if c["input_files_with_errors"] else ""),
+        ("documents published", f"{c.documents_published:,}", "ok"),
+        ("documents dropped", f"{c.documents_dropped:,}", ""),
+        ("documents quarantined", f"{c.documents_quarantined:,}", "warn" if c.documents_quarantined else ""),
+        ("input files", f"{c.input_files:,}", ""),
+        ("files with errors", f"{c.input_files_with_errors:,}", "bad" if c.input_files_with_errors else ""),
         ("shards passed / quarantined", f"{gate['shards_passed']} / {gate['shards_quarantined']}", status_cls),
     ]
     cards_html = "".join(f'<div class="card"><b class="{cl}">{_t(v)}</b>{_t(k)}</div>' for k, v, cl in cards)
 
     funnel_rows = []
     for s in STAGES:
-        if s not in stats["funnel"]:
+        if s not in stats.funnel:
             continue
-        f, fb = stats["funnel"][s], stats["funnel_bytes"].get(s, {})
+        f, fb = stats.funnel[s], stats.funnel_bytes.get(s, {})
         funnel_rows.append([_t(s)] + [f"{f.get(d, 0):,}" for d in DECISION_COLORS] +
                            [f"{sum(fb.values()):,}", f"{fb.get('kept', 0) + fb.get('redacted', 0):,}"])  # fmt: skip
     reason_rows = [[_t(k.split("/")[0]), _t(k.split("/")[1]), _t(r), f"{n:,}"]
-                   for k, lst in stats["reasons"].items() for r, n in lst]  # fmt: skip
+                   for k, lst in stats.reasons.items() for r, n in lst]  # fmt: skip
 
     storage = {r.name: s for r, s in zip(policy.regions, (None,) * len(policy.regions))}
     for s in manifest["shards"]:
         storage[s["residency_region"]] = s["storage"]
     region_rows = [[_t(r), _t(", ".join(policy.region(r).jurisdictions)), f"<code>{_t(storage.get(r) or '')}</code>",
-                    f"{n:,}"] for r, n in stats["regions"]]  # fmt: skip
-    juris_rows = [[_t(j), _t(r), f"{n:,}"] for j, r, n in stats["jurisdictions"]]
+                    f"{n:,}"] for r, n in stats.regions]  # fmt: skip
+    juris_rows = [[_t(j), _t(r), f"{n:,}"] for j, r, n in stats.jurisdictions]
     tiers: dict[str, dict[str, int]] = {}
-    for k, tier, n in stats.get("pii_tiers", []):
+    for k, tier, n in stats.pii_tiers:
         tiers.setdefault(k, {})[tier] = n
     pii_rows = [[_t(k), f"{v:,}", f"{tiers.get(k, {}).get('validated', 0):,}", f"{tiers.get(k, {}).get('pattern', 0):,}",
-                 f"{tiers.get(k, {}).get('ner', 0):,}"] for k, v in c["pii_redacted"].items()]  # fmt: skip
+                 f"{tiers.get(k, {}).get('ner', 0):,}"] for k, v in c.pii_redacted.items()]  # fmt: skip
     from filters.ner import names_by_language
 
     names_rows = [[_t(r["language"]), f"{r['documents']:,}", _t(r["names"]),
                    _t(" ".join(x for x in (r["pipeline"], r["pipeline_version"]) if x) or "none")]
-                  for r in names_by_language(policy.pii_ner, stats["languages"], policy.languages)]  # fmt: skip
-    gate_rows = []
-    for g in gate_results:
-        fails = [f"{e['expectation']}({e['column'] or ''})" for e in g["expectations"] if not e["success"]]
-        verdict = '<b class="ok">published</b>' if g["passed"] else '<b class="bad">quarantined</b>'
-        gate_rows.append([f"<code>{_t(g['shard'])}</code>", f"{g['rows']:,}", verdict,
-                          f"{len(g['expectations']) - len(fails)}/{len(g['expectations'])}",
-                          _t(", ".join(fails) or "none")])  # fmt: skip
+                  for r in names_by_language(policy.pii_ner, stats.languages, policy.languages)]  # fmt: skip
     shard_rows = [[f"<code>{_t(s['path'])}</code>", _t(s["residency_region"]), f"{s['rows']:,}", f"{s['bytes']:,}",
                    f"<code>{_t(s['sha256'][:16])}…</code>"] for s in manifest["shards"]]  # fmt: skip
     q_rows = [[f"<code>{_t(s['path'])}</code>", _t(s["residency_region"]), f"{s['rows']:,}",
@@ -142,9 +138,8 @@ def render_report(path: Path, manifest: dict, stats: dict, gate_results: list[di
                  for h in manifest.get("quarantined_documents", [])]  # fmt: skip
     input_rows = [[_t(i["source_id"]), f"<code>{_t(i['path'])}</code>", _t(i["format"]), f"{i['bytes']:,}",
                    f"<code>{_t(i['sha256'])}</code>"] for i in manifest["inputs"]]  # fmt: skip
-    error_rows = [[_t(e["stage"]), f"<code>{_t(e['input'] or '')}</code>", _t(e["reason"])] for e in stats["errors"]]
-    data_docs = (f'<p><a href="gx/index.html">Great Expectations Data Docs</a> (suite <code>{_t(gate["suite"])}</code>)'
-                 "</p>") if gate.get("data_docs") else "<p>No shard reached the gate.</p>"  # fmt: skip
+    error_rows = [[_t(e["stage"]), f"<code>{_t(e['input'] or '')}</code>", _t(e["reason"])] for e in stats.errors]
+    gate_html = gate_section(gate_results, gate, _table)
 
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Terroir release report: {_t(rel['policy_id'])}</title>
@@ -156,34 +151,33 @@ created {_t(rel['created_at'])} · approval: <b id="approval-state">{_t(rel['app
 <section id="summary"><h2>Summary</h2><div class="cards">{cards_html}</div>
 <p>Policy <code>{_t(manifest['policy']['path'])}</code> (sha256 <code>{_t(manifest['policy']['sha256'])}</code>).
 Every number below is computed from the ledger (<code>ledger/</code>) and the published shards.</p></section>
-<section id="funnel"><h2>Funnel: documents per stage</h2>{_funnel_chart(stats['funnel'])}
+<section id="funnel"><h2>Funnel: documents per stage</h2>{_funnel_chart(stats.funnel)}
 {_table(['stage', *DECISION_COLORS, 'bytes in', 'bytes kept'], funnel_rows, set(range(1, 8)))}</section>
 <section id="reasons"><h2>Why documents left</h2>{_table(['stage', 'decision', 'reason', 'documents'], reason_rows, {3})}
 </section>
-<section id="languages"><h2>Languages (published)</h2>{_bar_chart(stats['languages'], 'documents per language')}</section>
+<section id="languages"><h2>Languages (published)</h2>{_bar_chart(stats.languages, 'documents per language')}</section>
 <section id="regions"><h2>Jurisdictions and residency regions</h2>
-{_bar_chart(stats['regions'], 'documents per residency region', '#6a1b9a')}
+{_bar_chart(stats.regions, 'documents per residency region', '#6a1b9a')}
 {_table(['region', 'jurisdictions', 'storage location', 'documents'], region_rows, {3})}
 <h3>Origin jurisdictions</h3>{_table(['origin', 'region', 'documents'], juris_rows, {2})}
-<h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['origin_basis']], {1})}
+<h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats.origin_basis], {1})}
 </section>
 <section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}
 <h3 id="names">Names, places and organisations (NER) per language</h3>
 {_table(['language', 'documents published', 'names', 'NER pipeline'], names_rows, {1})}</section>
 <section id="rights"><h2>Rights decisions by basis</h2>
 {_table(['rights status', 'basis', 'decision', 'documents'],
-        [[_t(st), _t(b), _t(d), f'{n:,}'] for st, b, d, n in stats['rights_decisions']], {3})}</section>
+        [[_t(st), _t(b), _t(d), f'{n:,}'] for st, b, d, n in stats.rights_decisions], {3})}</section>
 <section id="volume"><h2>Volume by source and by domain (published text bytes)</h2>
-{_table(['source', 'documents', 'bytes'], [[_t(s), f'{n:,}', f'{b:,}'] for s, n, b in stats['sources']], {1, 2})}
-<h3>Top registrable domains by volume ({stats['domains_total']:,} domains in all)</h3>
-{_table(['domain', 'bytes'], [[_t(d), f'{b:,}'] for d, b in stats['top_domains']], {1})}</section>
-<section id="dedup"><h2>Deduplication</h2><p>{stats['documents_in_dup_clusters']:,} published document(s) represent
-a cluster of duplicates. Exact duplicates dropped: {stats['funnel'].get('dedup', {}).get('dropped', 0):,}; near
-duplicates dropped (MinHash-LSH{_t(stats.get('fuzzy_note', ''))}):
-{stats['funnel'].get('fuzzy_dedup', {}).get('dropped', 0):,}. Each removed document's ledger row names the kept
+{_table(['source', 'documents', 'bytes'], [[_t(s), f'{n:,}', f'{b:,}'] for s, n, b in stats.sources], {1, 2})}
+<h3>Top registrable domains by volume ({stats.domains_total:,} domains in all)</h3>
+{_table(['domain', 'bytes'], [[_t(d), f'{b:,}'] for d, b in stats.top_domains], {1})}</section>
+<section id="dedup"><h2>Deduplication</h2><p>{stats.dedup.documents_in_clusters:,} published document(s) represent
+a cluster of duplicates. Duplicates dropped: <b id="duplicates-dropped">{stats.dedup.dropped:,}</b> (exact:
+{stats.dedup.exact_dropped:,}; near duplicates, MinHash-LSH{_t(stats.fuzzy_note)}: {stats.dedup.near_dropped:,}).
+Each removed document's ledger row names the kept
 document.</p></section>
-<section id="gate"><h2>Validation gate</h2>{data_docs}
-{_table(['shard', 'rows', 'verdict', 'expectations met', 'failed'], gate_rows, {1})}</section>
+{gate_html}
 <section id="shards"><h2>Published shards</h2>{_table(['path', 'region', 'rows', 'bytes', 'sha256'], shard_rows, {2, 3})}
 <h3>Quarantined shards</h3>{_table(['path', 'region', 'rows', 'failed expectations'], q_rows, {2})}
 <h3 id="held-back">Documents held back by the gate</h3><p>Where a critical expectation failed on some documents only,
@@ -191,7 +185,7 @@ those documents are held back and the rest of their shard is published after pas
 document has a <code>gate</code> ledger row naming the expectations it failed.</p>
 {_table(['quarantine file', 'region', 'documents', 'failed expectations (documents)', 'caused by input'], held_rows, {2})}
 </section>
-<section id="errors"><h2>Errors ({len(stats['errors'])})</h2>{_table(['stage', 'input', 'reason'], error_rows)}</section>
+<section id="errors"><h2>Errors ({len(stats.errors)})</h2>{_table(['stage', 'input', 'reason'], error_rows)}</section>
 <section id="inputs"><h2>Inputs</h2>{_table(['source', 'path', 'format', 'bytes', 'sha256'], input_rows, {3})}</section>
 </main></body></html>
 """

@@ -4,6 +4,7 @@ shard, publish or quarantine, report, and finally write `release.json`, whose pr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pipelines.progress import ProgressMonitor
 from pipelines.sources import InputFile, file_sha256, input_root, mets_claims, sniff_format
+from pipelines.worker_logging import local_worker_log_level
 from schemas import SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
 
@@ -343,7 +345,8 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
     plan = RunPlan(policy, ordered, str(staging), PIPELINE_VERSION, str(work),
                    tuple(str(work / "checkpoints" / checkpoint_name(f, fingerprint)) for f in ordered),
                    opts.lid_model_path, pre.rights_snapshots, fingerprint,
-                   partitions=max(4, min(4096, total_bytes // 8_000_000)))  # fmt: skip
+                   partitions=max(4, min(4096, total_bytes // 8_000_000)),
+                   log_level=logging.getLogger().getEffectiveLevel())  # fmt: skip
     log.info("run %s: %d input file(s), runner %s", policy.policy_id, len(inputs), opts.runner)
     (out / "progress.log").unlink(missing_ok=True)
     monitor = ProgressMonitor(str(work), str(out / "progress.log"), len(inputs), total_bytes, opts.progress).start()
@@ -362,7 +365,9 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         try:
             p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
             build_pipeline(p, plan)
-            result = p.run()
+            quiet = local_worker_log_level(work, plan.log_level) if opts.runner == "local" else contextlib.nullcontext()
+            with quiet:
+                result = p.run()
             try:
                 result.wait_until_finish()
             finally:
@@ -434,6 +439,7 @@ def run_fingerprint(policy: Policy, snapshots: dict, opts: RunOptions) -> str:
         "takedown": asdict(policy.takedown),
         "snapshots": {h: [s.robots_txt, s.tdmrep_json] for h, s in sorted(snapshots.items())},
         "pipeline": PIPELINE_VERSION,
+        "schema": SCHEMA_VERSION,
         "lid_model": opts.lid_model_path,
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()

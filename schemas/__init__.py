@@ -6,6 +6,7 @@ from schemas.corpus import (
     DECISIONS,
     LEDGER_COLUMNS,
     LEDGER_SCHEMA,
+    PII_COUNT_TYPE,
     PROVENANCE_COLUMNS,
     SCHEMA_VERSION,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "DECISIONS",
     "LEDGER_COLUMNS",
     "LEDGER_SCHEMA",
+    "PII_COUNT_TYPE",
     "PROVENANCE_COLUMNS",
     "SCHEMA_VERSION",
 ]

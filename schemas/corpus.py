@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
+
+#: One entry of `pii_counts`: an entity type and how many of it were redacted. A list of these structs rather than an
+#: Arrow map (schema 1.0.0), since Hugging Face `datasets` has no map type and fails on such a column.
+PII_COUNT_TYPE = pa.struct([pa.field("entity", pa.string()), pa.field("count", pa.int32())])
 
 #: Provenance columns that must never be null in a published shard.
 PROVENANCE_COLUMNS = (
@@ -44,7 +48,7 @@ CORPUS_SCHEMA = pa.schema(
         pa.field("license", pa.string()),
         pa.field("rights_status", pa.string()),
         pa.field("rights_basis", pa.string()),
-        pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),
+        pa.field("pii_counts", pa.list_(PII_COUNT_TYPE)),
         pa.field("content_hash", pa.string(), nullable=False),
         pa.field("dup_cluster", pa.string()),
         pa.field("policy_id", pa.string(), nullable=False),

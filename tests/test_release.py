@@ -182,7 +182,7 @@ def test_rights_and_pii_sections_count_what_the_ledger_and_shards_hold(documente
     shards = read_shards(load_manifest(folder), folder)
     in_shards: Counter = Counter()
     for counts in shards["pii_counts"].to_pylist():
-        in_shards.update(dict(counts or []))
+        in_shards.update({e["entity"]: e["count"] for e in counts or []})
     pii = p["3.2_removal_of_illegal_content"]["personal_data_redaction"]
     assert pii["entities_redacted"] == dict(in_shards) and in_shards
     md = (folder / docs.SUMMARY_MD).read_text(encoding="utf-8")
@@ -264,9 +264,9 @@ def test_croissant_validates_with_mlcroissant_and_loads_every_record(documented)
     for rec in records:
         row = expected[rec["documents/doc_id"].decode()]
         assert rec["documents/lang"].decode() == row["lang"]
-        got = {e["documents/pii_counts/key"].decode(): e["documents/pii_counts/value"]
-               for e in rec["documents/pii_counts"] if e["documents/pii_counts/key"] is not None}  # fmt: skip
-        assert got == dict(row["pii_counts"] or [])
+        got = {e["documents/pii_counts/entity"].decode(): e["documents/pii_counts/count"]
+               for e in rec["documents/pii_counts"] if e["documents/pii_counts/entity"] is not None}  # fmt: skip
+        assert got == {e["entity"]: e["count"] for e in row["pii_counts"] or []}
 
 
 def test_croissant_lists_each_shard_with_its_checksum_and_the_rai_fields(documented):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -63,8 +64,63 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
         assert f">{lang}</text>" in dom  # language chart labels
     parser = _Refs()
     parser.feed(page.read_text())
-    assert parser.refs == ["gx/index.html"]  # the only link: the local Data Docs
-    assert (page.parent / "gx" / "index.html").is_file()
+    # the only links: Great Expectations' raw validation JSON of each shard, beside the report
+    shards = sorted(s["path"].split("shards/", 1)[1] for s in res.manifest["shards"])
+    assert sorted(parser.refs) == [f"validations/{s}.json" for s in shards]
+    for ref in parser.refs:
+        raw = json.loads((page.parent / ref).read_text())
+        assert raw["results"] and all(r["result"].get("partial_unexpected_list", []) == [] for r in raw["results"])
+    assert not (page.parent / "gx").exists()  # no CDN-dependent Data Docs in a release
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_gate_section_gives_each_expectation_its_severity_and_verdict(demo_release, tmp_path):
+    out, _res = demo_release
+    page = out / "release" / "report" / "index.html"
+    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    gate = dom[dom.index('<section id="gate">'):]
+    gate = gate[: gate.index("</section>")]
+    text = _text(gate)
+    assert "critical : a failure quarantines the shard" in text and "warning : a failure is reported here" in text
+    results = json.loads((page.parent / "gate_results.json").read_text())
+    # the demo's shards pass with the licence warning: said as such, never "failed" for the shard
+    assert len(re.findall(r'class="warn verdict">published with warnings<', gate)) == len(results)
+    assert "Failed" not in text
+    suite = results[0]["expectations"]
+    rows = re.findall(r"<tr><td[^>]*><span class=\"sev sev-(\w+)\">", gate)
+    assert rows == [e["severity"] for e in suite]
+    licence = re.search(r"sev-warning\">warning</span></td><td[^>]*>licence known for every document</td>"
+                        r".*?<td[^>]*>license</td><td[^>]*><b class=\"warn\">failed in (\d+) of (\d+) shard", gate)
+    assert licence and licence.groups() == (str(len(results)), str(len(results)))
+    assert "no residual validated PII" in text  # the suite's note on a critical expectation
+
+
+def test_gate_section_says_quarantined_and_names_the_critical_failure():
+    from pipelines.report import _table
+    from pipelines.report_gate import gate_section
+
+    def exp(name, col, sev, ok, n=0, note=None):
+        return {"expectation": name, "column": col, "severity": sev, "success": ok, "unexpected_count": n,
+                "note": note}  # fmt: skip
+
+    results = [
+        {"shard": "eu/a.parquet", "passed": False, "rows": 10, "validation_json": "validations/eu/a.parquet.json",
+         "expectations": [exp("expect_column_values_to_not_be_null", "doc_id", "critical", False, 2),
+                          exp("expect_column_values_to_not_be_null", "license", "warning", True)]},
+        {"shard": "eu/b.parquet", "passed": True, "rows": 5, "validation_json": "validations/eu/b.parquet.json",
+         "expectations": [exp("expect_column_values_to_not_be_null", "doc_id", "critical", True),
+                          exp("expect_column_values_to_not_be_null", "license", "warning", True)]},
+    ]  # fmt: skip
+    html = gate_section(results, {"suite": "corpus_shard"}, _table)
+    text = _text(html)
+    assert 'class="bad verdict">quarantined<' in html and 'class="ok verdict">published<' in html
+    assert "eu/a.parquet 10 quarantined doc_id is never empty none" in text
+    assert "failed in 1 of 2 shard(s) 2 eu/a.parquet" in text
+    assert "met in all 2 shard(s)" in text
+    assert gate_section([], {"suite": "corpus_shard"}, _table).count("No shard reached the gate") == 1
 
 
 def test_report_screenshot_is_not_blank(demo_release, tmp_path):

@@ -1,0 +1,95 @@
+"""The `terroir` command line as a newcomer meets it: version, help in workflow order, errors that name the wrong flag,
+quiet workers, and the next step printed after a run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from pipelines.cli import WORKFLOW, main, next_steps
+from schemas import SCHEMA_VERSION
+
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        rc = main(list(argv))
+    except SystemExit as exc:
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_version_names_the_pipeline_and_schema(capsys):
+    rc, out, _ = _cli(capsys, "--version")
+    assert rc == 0 and re.fullmatch(rf"terroir \d+\.\d+\.\d+ \(corpus schema {re.escape(SCHEMA_VERSION)}\)\n", out)
+
+
+def test_help_lists_the_subcommands_in_workflow_order(capsys):
+    rc, out, _ = _cli(capsys, "--help")
+    assert rc == 0
+    listed = re.findall(r"^    (\w+)\s", out, re.MULTILINE)
+    assert listed == list(WORKFLOW)
+    assert listed[:4] == ["demo", "run", "verify", "approve"]
+
+
+def test_run_help_describes_the_command_and_gives_an_example(capsys):
+    rc, out, _ = _cli(capsys, "run", "--help")
+    assert rc == 0
+    assert "write release.json last" in out and "DIR/report/index.html" in out
+    example = re.search(r"^  terroir run --policy (\S+) --input", out, re.MULTILINE)
+    assert example, out
+    from pathlib import Path
+
+    assert (Path(__file__).resolve().parents[1] / example.group(1)).is_file()  # the example's policy exists
+    assert "terroir verify" in out
+
+
+@pytest.mark.parametrize(("flag", "bad", "choices"), [("--backend", "cuda", "'cpu', 'gpu', 'auto'"),
+                                                      ("--mode", "chars", "'char', 'word'"),
+                                                      ("--verify", "yes", "'none', 'estimated', 'true'"),
+                                                      ("--bits", "16", "32, 64")])  # fmt: skip
+def test_dedup_settings_offer_their_choices(capsys, tmp_path, flag, bad, choices):
+    rc, _, err = _cli(capsys, "dedup", "--input", str(tmp_path), "--output", str(tmp_path / "o"), flag, bad)
+    assert rc == 2
+    assert re.search(rf"argument {flag}: invalid choice: '?{bad}'?", err) and f"(choose from {choices})" in err
+
+
+@pytest.mark.parametrize(("argv", "named", "meant"), [
+    (["demo", "--worker", "2"], "--worker", "--workers"),
+    (["run", "--polic", "p.yaml", "--input", "x", "--output", "y"], "--polic", "--policy"),
+    (["dedup", "--input", "x", "--output", "y", "--thresh", "0.8"], "--thresh", "--threshold"),
+    (["verify", "dir", "--allow-unapp"], "--allow-unapp", "--allow-unapproved"),
+])  # fmt: skip
+def test_a_prefix_is_never_taken_for_a_flag_and_the_error_names_it(capsys, argv, named, meant):
+    rc, _, err = _cli(capsys, *argv)
+    assert rc == 2
+    assert f"terroir {argv[0]}: error: unrecognized argument: {named} (did you mean {meant}?)" in err
+    assert f"usage: terroir {argv[0]}" in err  # the subcommand's own usage, not the top level's
+
+
+def test_next_steps_name_verify_and_approve_for_the_release():
+    text = next_steps("out dir/release")
+    assert "terroir verify 'out dir/release'" in text
+    assert "terroir approve 'out dir/release' --key KEYFILE" in text
+
+
+@pytest.mark.slow
+def test_demo_output_is_quiet_and_ends_with_the_next_step(tmp_path):
+    """Two worker processes, default level: no worker INFO lines (Presidio logged 556 "Loaded recognizer" lines)."""
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "demo", "--workers", "2", "--output", str(out)],
+                          check=False, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Loaded recognizer" not in proc.stderr
+    assert "presidio" not in proc.stderr.lower()
+    assert not [ln for ln in proc.stderr.splitlines() if "INFO" in ln and "apache_beam.runners.worker" not in ln
+                and "__main__" not in ln], proc.stderr  # fmt: skip
+    assert len(proc.stderr.splitlines()) <= 12, proc.stderr  # was some 600 lines
+    lines = proc.stdout.strip().splitlines()
+    release = out / "release"
+    assert lines[0] == f"release:  {release / 'release.json'}"
+    assert lines[-2].strip() == f"terroir verify {release}"
+    assert lines[-1].strip() == f"terroir approve {release} --key KEYFILE"

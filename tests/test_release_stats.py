@@ -1,0 +1,146 @@
+"""Every release document (report, dataset card, Croissant, EU AI Act summary) counts exactly what the ledger holds:
+the totals are read back from each rendered file and compared with a plain group-by over the ledger."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import load_manifest, read_ledger
+from pipelines.release_stats import DECISIONS, STAGES, compute_release_stats
+
+
+@pytest.fixture(scope="module")
+def release(demo_release):
+    return demo_release[0] / "release"
+
+
+@pytest.fixture(scope="module")
+def ledger_totals(release) -> dict[str, Counter]:
+    """stage -> decision -> ledger rows, straight from the ledger files (no Terroir code)."""
+    totals: dict[str, Counter] = {}
+    for row in read_ledger(release).select(["stage", "decision"]).to_pylist():
+        totals.setdefault(row["stage"], Counter())[row["decision"]] += 1
+    return totals
+
+
+def _as_table(totals: dict[str, Counter]) -> dict[str, dict[str, int]]:
+    return {s: {d: c.get(d, 0) for d in DECISIONS} for s, c in totals.items()}
+
+
+def test_the_demo_drops_exact_and_near_duplicates(ledger_totals):
+    # the point of the comparison below: both dedup stages remove documents in the demo
+    assert ledger_totals["dedup"]["dropped"] >= 1 and ledger_totals["fuzzy_dedup"]["dropped"] >= 1
+
+
+def test_stats_object_counts_what_the_ledger_holds(release, ledger_totals):
+    manifest = load_manifest(release)
+    stats = compute_release_stats(read_ledger(release), [release / s["path"] for s in manifest["shards"]])
+    assert {t["stage"]: {d: t[d] for d in DECISIONS} for t in stats.stage_totals()} == _as_table(ledger_totals)
+    assert [t["stage"] for t in stats.stage_totals()] == [s for s in STAGES if s in ledger_totals]
+    dd = stats.dedup
+    assert (dd.exact_dropped, dd.near_dropped) == (ledger_totals["dedup"]["dropped"],
+                                                   ledger_totals["fuzzy_dedup"]["dropped"])  # fmt: skip
+    assert dd.dropped == dd.exact_dropped + dd.near_dropped
+    assert manifest["counts"] == stats.counts.to_json()
+
+
+def test_eu_ai_act_summary_totals_equal_the_ledger(release, ledger_totals):
+    summary = json.loads((release / "summary" / "eu_ai_act_summary.json").read_text())
+    o = summary["3_data_processing_aspects"]["3.3_other_information"]
+    per_stage = {t["stage"]: {d: t[d] for d in DECISIONS} for t in o["decisions_per_stage"]}
+    assert per_stage == _as_table(ledger_totals)
+    dups = ledger_totals["dedup"]["dropped"] + ledger_totals["fuzzy_dedup"]["dropped"]
+    assert o["deduplication"]["documents_dropped"] == dups
+    assert o["deduplication"]["exact_duplicates_dropped"] == ledger_totals["dedup"]["dropped"]
+    assert o["deduplication"]["near_duplicates_dropped"] == ledger_totals["fuzzy_dedup"]["dropped"]
+    assert o["quality_filtering"]["documents_dropped"] == ledger_totals.get("quality", Counter())["dropped"]
+    assert o["language_filtering"]["documents_dropped"] == ledger_totals.get("langid", Counter())["dropped"]
+    assert o["residency"]["documents_quarantined"] == ledger_totals["residency"]["quarantined"]
+    assert o["errors"]["error_rows"] == sum(c["error"] for c in ledger_totals.values())
+    pii = summary["3_data_processing_aspects"]["3.2_removal_of_illegal_content"]["personal_data_redaction"]
+    assert pii["documents_redacted"] == ledger_totals["pii"]["redacted"]
+    md = (release / "summary" / "eu_ai_act_summary.md").read_text()
+    assert f"{dups:,} duplicate(s) dropped" in md
+    line = re.search(r"Ledger decisions per stage: (.*)\.$", md, re.MULTILINE).group(1)
+    assert _parse_stage_line(line) == ledger_totals
+
+
+def test_dataset_card_totals_equal_the_ledger(release, ledger_totals):
+    card = (release / "README.md").read_text()
+    dups = ledger_totals["dedup"]["dropped"] + ledger_totals["fuzzy_dedup"]["dropped"]
+    line = next(ln for ln in card.splitlines() if ln.startswith("- Deduplication:"))
+    assert (f"{dups:,} duplicate(s) dropped (exact {ledger_totals['dedup']['dropped']:,}, "
+            f"near {ledger_totals['fuzzy_dedup']['dropped']:,})") in line  # fmt: skip
+    assert "near-duplicate" in card.split("## Processing", 1)[1].split("\n- ", 1)[0]
+    header = "| stage | " + " | ".join(DECISIONS) + " |"
+    lines = card.splitlines()
+    start = lines.index(header) + 2
+    rows = {}
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        rows[cells[0]] = {d: int(v.replace(",", "")) for d, v in zip(DECISIONS, cells[1:])}
+    assert rows == _as_table(ledger_totals)
+
+
+def test_croissant_totals_equal_the_ledger(release, ledger_totals):
+    meta = json.loads((release / "croissant.json").read_text())
+    protocol = meta["rai:dataPreprocessingProtocol"]
+    dedup = next(p for p in protocol if p.startswith("Deduplication:"))
+    dups = ledger_totals["dedup"]["dropped"] + ledger_totals["fuzzy_dedup"]["dropped"]
+    assert "near-duplicate" in dedup and f"{dups} duplicate(s) dropped" in dedup
+    stage_line = next(p for p in protocol if p.startswith("Ledger decisions per stage: "))
+    assert _parse_stage_line(stage_line.removeprefix("Ledger decisions per stage: ").rstrip(".")) == ledger_totals
+
+
+class _Cells(HTMLParser):
+    """The rows of the table inside `<section id=…>`, as lists of cell texts."""
+
+    def __init__(self, section: str):
+        super().__init__()
+        self.section, self.inside, self.depth, self.rows, self.cell = section, False, 0, [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.inside = dict(attrs).get("id") == self.section
+        if self.inside and tag == "tr":
+            self.rows.append([])
+        if self.inside and tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if self.inside and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(self.cell.strip())
+            self.cell = None
+        if tag == "section":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def test_report_totals_equal_the_ledger(release, ledger_totals):
+    html = (release / "report" / "index.html").read_text()
+    parser = _Cells("funnel")
+    parser.feed(html)
+    header, *body = parser.rows
+    assert header[: 1 + len(DECISIONS)] == ["stage", *DECISIONS]
+    rows = {r[0]: {d: int(v.replace(",", "")) for d, v in zip(DECISIONS, r[1:])} for r in body}
+    assert rows == _as_table(ledger_totals)
+    dups = ledger_totals["dedup"]["dropped"] + ledger_totals["fuzzy_dedup"]["dropped"]
+    assert re.search(rf'id="duplicates-dropped">{dups}</b> \(exact:\s+{ledger_totals["dedup"]["dropped"]};', html)
+
+
+def _parse_stage_line(text: str) -> dict[str, Counter]:
+    out = {}
+    for part in text.split("; "):
+        stage, decisions = part.split(": ", 1)
+        out[stage] = Counter({d: int(n.replace(",", "")) for d, n in (x.split(" ") for x in decisions.split(", "))})
+    return out
