@@ -9,7 +9,8 @@ import shlex
 import sys
 
 # subcommands in the order a user meets them; `terroir --help` lists them so
-WORKFLOW = ("demo", "run", "verify", "approve", "docs", "dedup", "scheduler", "worker", "objectstore")
+WORKFLOW = ("demo", "run", "verify", "approve", "keys", "docs", "train-ner", "dedup", "scheduler", "worker",
+            "objectstore")
 
 RUN_DESCRIPTION = """\
 Build a release: read the inputs, apply the policy's rights, quality, language, residency, dedup and PII rules,
@@ -236,7 +237,14 @@ def _check_flags(ap: argparse.ArgumentParser, sub, argv: list[str]) -> None:
     parser = sub.choices.get(command)
     if parser is None or command in ("scheduler", "worker"):
         return
-    known = {s for p in (ap, parser) for a in p._actions for s in a.option_strings}
+    chain = [ap, parser]
+    for word in (a for a in argv[argv.index(command) + 1 :] if not a.startswith("-")):
+        nested = [a for a in chain[-1]._actions if isinstance(a, argparse._SubParsersAction)]
+        if not nested or word not in nested[0].choices:
+            break
+        chain.append(nested[0].choices[word])  # `terroir keys revoke --reason ...`: the nested command's flags
+    parser = chain[-1]
+    known = {s for p in chain for a in p._actions for s in a.option_strings}
     wrong = [a for a in argv if a.startswith("--") and a != "--" and a.split("=", 1)[0] not in known]
     if wrong:
         _unknown_arguments(parser, wrong)

@@ -30,7 +30,7 @@ def test_version_names_the_pipeline_and_schema(capsys):
 def test_help_lists_the_subcommands_in_workflow_order(capsys):
     rc, out, _ = _cli(capsys, "--help")
     assert rc == 0
-    listed = re.findall(r"^    (\w+)\s", out, re.MULTILINE)
+    listed = re.findall(r"^    ([\w-]+)\s", out, re.MULTILINE)
     assert listed == list(WORKFLOW)
     assert listed[:4] == ["demo", "run", "verify", "approve"]
 
@@ -93,3 +93,8 @@ def test_demo_output_is_quiet_and_ends_with_the_next_step(tmp_path):
     assert lines[0] == f"release:  {release / 'release.json'}"
     assert lines[-2].strip() == f"terroir verify {release}"
     assert lines[-1].strip() == f"terroir approve {release} --key KEYFILE"
+
+
+def test_a_mistyped_flag_of_a_nested_command_names_the_nested_flag(capsys):
+    rc, _, err = _cli(capsys, "keys", "revoke", "KEYID", "--reasn", "lost laptop")
+    assert rc == 2 and "--reasn (did you mean --reason?)" in err
