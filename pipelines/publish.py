@@ -48,7 +48,9 @@ def _move(src: Path, dst: Path) -> None:
 def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
     from expectations.gate import Gate
     from pipelines.faults import maybe_crash
+    from pipelines.origin_report import origin_stats
     from pipelines.report import render_report
+    from pipelines.residency_stage import origin_manifest
     from pipelines.run import PIPELINE_VERSION, input_checksums
 
     t0 = time.monotonic()
@@ -124,6 +126,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
     stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files])
+    stats["origin"] = origin_stats(ledger)
     if policy.fuzzy.enabled:
         from filters.dedup.minhash import gpu_available
 
@@ -156,6 +159,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "data_docs": "report/gx/index.html" if gate else None,
         },
         "counts": stats["counts"],
+        "origin_evidence": origin_manifest(policy),
         "report": "report/index.html",
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }

@@ -8,6 +8,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from pipelines.origin_report import render_origin_section
+
 STAGES = ("input", "read", "takedown", "rights", "extract", "langid", "quality", "residency", "admission", "dedup",
           "fuzzy_dedup", "pii", "gate")
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
@@ -157,7 +159,7 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 {_table(['region', 'jurisdictions', 'storage location', 'documents'], region_rows, {3})}
 <h3>Origin jurisdictions</h3>{_table(['origin', 'region', 'documents'], juris_rows, {2})}
 <h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['origin_basis']], {1})}
-</section>
+{render_origin_section(stats.get('origin'))}</section>
 <section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}</section>
 <section id="rights"><h2>Rights decisions by basis</h2>
 {_table(['rights status', 'basis', 'decision', 'documents'],

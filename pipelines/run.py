@@ -182,6 +182,13 @@ def preflight(opts: RunOptions) -> Preflight:
         check_pii_config(policy)
     except ValueError as exc:
         raise ConfigError(f"policy {policy.path}: {exc}") from None
+    from filters.origin import OriginDatabaseError
+    from pipelines.residency_stage import check_origin_evidence
+
+    try:
+        check_origin_evidence(policy)
+    except OriginDatabaseError as exc:
+        raise ConfigError(f"policy {policy.path}: residency.evidence: {exc}") from None
     from expectations.gate import SuiteError, load_suite_dict
 
     try:

@@ -30,7 +30,8 @@ from pipelines.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
-KEPT_HEADERS = ("content-type", "x-robots-tag", "tdm-reservation", "tdm-policy", "content-usage", "link")
+KEPT_HEADERS = ("content-type", "x-robots-tag", "tdm-reservation", "tdm-policy", "content-usage", "link",
+                "content-language")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
 
@@ -142,6 +143,10 @@ def _first_line(exc: Exception) -> str:
 def _read_warc(spec: InputFile):
     from warcio.archiveiterator import ArchiveIterator
 
+    from filters.origin.server import parse_dns_record
+    from filters.residency import host_of
+
+    dns: dict[str, str] = {}  # host → address, from the `dns:` records of this file (origin evidence)
     with open(spec.path, "rb") as f:
         it = ArchiveIterator(f, arc2warc=True)
         for record in it:
@@ -168,6 +173,8 @@ def _read_warc(spec: InputFile):
                 locator = f"{spec.rel}@{it.get_record_offset()}"
                 yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
                 continue
+            if url and url.startswith("dns:"):
+                dns.update(parse_dns_record(body))
             # the offset is only safe to ask for once the record's payload has been read
             locator = f"{spec.rel}@{it.get_record_offset()}"
             remaining = getattr(record.raw_stream, "limit", 0)
@@ -197,6 +204,7 @@ def _read_warc(spec: InputFile):
                 doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
                 record_locator=locator, text=text, html=html, url=url, collected_at=date,
                 http_headers=headers, raw_bytes=len(body),
+                server_ip=record.rec_headers.get_header("WARC-IP-Address"), dns_ip=dns.get(host_of(url) or ""),
             )  # fmt: skip
 
 
