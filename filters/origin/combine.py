@@ -1,10 +1,14 @@
 """Combine independent origin signals into one decision with a basis and a confidence.
 
-Within a family only the strongest signal per country counts (three locale tags are one witness). Across families:
+A family is one witness (three locale tags set by one CMS setting are not three witnesses): it votes for its
+strongest country, with the margin over its runner-up when its signals disagree. Across families:
 
-    support(c)    = 1 - Π_f (1 - w[f, c])                     noisy-OR of the families pointing to c
-    opposition(c) = 1 - Π_f (1 - max_{c' ≠ c} w[f, c'])        the same, for families pointing elsewhere
+    support(c)    = 1 - Π (1 - v_f)   over the families f voting for c
+    opposition(c) = 1 - Π (1 - o_f)   over the families voting for another country
     confidence(c) = support(c) × (1 - opposition(c))
+
+where o_f = v_f, except that a server in a hosting hub (the registry country of the big content-delivery networks and
+clouds: US, IE, NL, GB, DE) does not oppose: hosting on a CDN is common, so it says nothing against c.
 
 The country with the highest confidence is placed when it reaches the policy's minimum; a tie places nothing. A
 strong ccTLD (0.95) survives one middling contradiction (a foreign content-delivery network) but not a foreign server,
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from filters.origin.model import OriginDecision, Signal
+from filters.origin.model import HOSTING_HUBS, HUB_OPPOSITION, OriginDecision, Signal
 
 
 def _noisy_or(weights) -> float:
@@ -25,17 +29,34 @@ def _noisy_or(weights) -> float:
     return 1.0 - p
 
 
-def confidences(signals: list[Signal]) -> dict[str, tuple[float, float, float]]:
-    """country → (confidence, support, opposition), each rounded to 3 decimals."""
-    best: dict[str, dict[str, float]] = defaultdict(dict)  # family → country → weight
+def family_votes(signals: list[Signal]) -> dict[str, tuple[str, float]]:
+    """family → (country, weight): each family is one witness. Its signals' strongest weight per country is taken;
+    when they disagree, the family testifies for its strongest country with the margin over the runner-up (an
+    `en_US` og:locale left at a theme's default weakens, but does not reverse, an `<html lang="de-DE">`)."""
+    best: dict[str, dict[str, float]] = defaultdict(dict)
     for s in signals:
         fam = best[s.family]
         fam[s.country] = max(fam.get(s.country, 0.0), s.weight)
-    countries = {s.country for s in signals}
+    votes = {}
+    for family, by_country in best.items():
+        ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+        margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+        if margin > 0:
+            votes[family] = (ranked[0][0], round(margin, 6))
+    return votes
+
+
+def confidences(signals: list[Signal]) -> dict[str, tuple[float, float, float]]:
+    """country → (confidence, support, opposition), each rounded to 3 decimals."""
+    votes = family_votes(signals)
     out = {}
-    for c in countries:
-        support = _noisy_or(fam[c] for fam in best.values() if c in fam)
-        opposition = _noisy_or(max((w for cc, w in fam.items() if cc != c), default=0.0) for fam in best.values())
+    for c in {s.country for s in signals}:
+        support = _noisy_or(w for cc, w in votes.values() if cc == c)
+        opposition = _noisy_or(
+            w * (HUB_OPPOSITION if fam == "server" and cc in HOSTING_HUBS else 1.0)
+            for fam, (cc, w) in votes.items()
+            if cc != c
+        )
         out[c] = (round(support * (1.0 - opposition), 3), round(support, 3), round(opposition, 3))
     return out
 

@@ -159,7 +159,8 @@ def currency_signals(text: str, weight: float) -> list[Signal]:
 
 
 def language_signal(lang: str | None, countries: tuple[str, ...], weight: float) -> list[Signal]:
-    """The language points to a country only when exactly one of the policy's jurisdictions speaks it."""
+    """The language points to a country only when exactly one of the policy's jurisdictions speaks it; even then
+    it is too weak to place a document alone (Spanish is not Spain)."""
     if weight <= 0 or not lang:
         return []
     hits = [c for c in countries if c in LANG_COUNTRIES.get(lang, ())]

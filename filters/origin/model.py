@@ -34,10 +34,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "cctld": 0.95,
     "server_ip": 0.4,
     "dns_ip": 0.4,
-    "content_language": 0.3,
-    "html_lang": 0.3,
-    "hreflang": 0.25,
-    "og_locale": 0.25,
+    "content_language": 0.35,
+    "html_lang": 0.35,
+    "hreflang": 0.35,
+    "og_locale": 0.35,
     "geo_region": 0.5,
     "icbm": 0.4,
     "schema_address": 0.5,
@@ -45,8 +45,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "postal_address": 0.45,
     "iban": 0.3,
     "currency": 0.2,
-    "language": 0.1,
+    "language": 0.25,
 }
+
+#: countries whose registries hold the address blocks of the large content-delivery networks and clouds: a server
+#: there is no evidence against another country (a German site on a US-registered CDN), though it counts in full
+#: for its own
+HOSTING_HUBS = frozenset({"US", "IE", "NL", "GB", "DE"})
+HUB_OPPOSITION = 0.0
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MAX_DB_AGE_DAYS = 400
