@@ -2,9 +2,11 @@
 addresses of the policy's countries, IBAN country codes (ISO 13616 check through python-stdnum), single-country
 currencies, and the document's language (weak on its own: Spanish is not Spain).
 
-Residency runs before the PII stage, so these are light scans of their own: a regular expression finds candidates,
-a maintained library validates them. No value found is ever recorded: a phone becomes its calling code, an address
-its postcode format, an IBAN its country code.
+Residency runs before the PII stage, so these are light scans of their own: one pass finds the text's digit runs,
+and each detector looks only around them (a pattern anchored there, then a maintained library to validate), which
+keeps the cost to a fraction of a millisecond a page. Long texts are read at their first 20,000 and last 5,000
+characters, where pages carry their contact lines. No value found is ever recorded: a phone becomes its calling
+code, an address its postcode format, an IBAN its country code.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from functools import lru_cache
 from filters.origin.countries import CURRENCIES, LANG_COUNTRIES, POSTAL_PREFIXES
 from filters.origin.model import Signal
 
-_INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)([1-9]\d{0,2})[\s.\-/]*(?:\(0\))?[\s.\-/]*\(?\d[\d\s.\-/()]{4,15}\d")
-_NATIONAL_PHONE = re.compile(
-    r"(?i)(?:tel|tél|phone|puh|tfn|telefon|téléphone|telefono|teléfono|telefoon|電話|전화|fax)[a-zé.]*\s*:?\s*"
-    r"(\(?0\d[\d\s.\-/()]{5,14}\d)"
-)
+_RUN = re.compile(r"\d+")
+_HEAD, _TAIL = 20_000, 5_000
+_INTL_PHONE = re.compile(r"(?:\+|00)([1-9]\d{0,2})[\s.\-/]*(?:\(0\))?[\s.\-/]*\(?\d[\d\s.\-/()]{4,15}\d")
+_NATIONAL_NUMBER = re.compile(r"\(?0\d[\d\s.\-/()]{5,14}\d")
+_PHONE_WORDS = ("tel", "tél", "phone", "puh", "tfn", "telefon", "téléphone", "telefono", "teléfono", "telefoon",
+                "電話", "전화", "fax")  # fmt: skip
 #: street words per country; the postcode must follow within a short window (house number, comma)
 _STREETS: dict[str, tuple[str, ...]] = {
     "DE": ("straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "damm", "ring"),
@@ -46,79 +49,118 @@ _POSTCODES: dict[str, str] = {
     "NL": r"\d{4}\s?[A-Z]{2}", "SE": r"\d{3}\s\d{2}", "CZ": r"\d{3}\s\d{2}", "PL": r"\d{2}-\d{3}", "PT": r"\d{4}-\d{3}",
 }  # fmt: skip
 _CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻ]"
-#: postcodes distinctive enough to count without a street word
-_STANDALONE: dict[str, re.Pattern] = {
-    "GB": re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}\b"),
-    "JP": re.compile(r"〒\s?\d{3}-\d{4}"),
-}
-_PREFIXED = re.compile(r"\b([A-Z]{1,2})-(\d{4,5})\s+" + _CAPITAL)
-_IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)\b")
+_AFTER_POSTCODE = re.compile(r"\s+" + _CAPITAL)
+_GB_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z])")
+_JP_POSTCODE = re.compile(r"〒\s?\d{3}-\d{4}")
+#: anything shaped like one of the postcode formats above, then a capitalized place name (anchored at a digit run)
+_POSTCODE_CANDIDATE = re.compile(
+    r"(\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4,5})\s+" + _CAPITAL
+)
+_HOUSE_NUMBER = re.compile(r"\d{1,4}")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])")
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= _HEAD + _TAIL else text[:_HEAD] + "\n" + text[-_TAIL:]
+
+
+def digit_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of digits: the one scan of the text that all detectors share."""
+    return [m.span() for m in _RUN.finditer(text)]
+
+
+def _word_before(text: str, s: int) -> bool:
+    """Is the character before position `s` part of a word (so a match starting at `s` is not a token start)?"""
+    return s > 0 and (text[s - 1].isalnum() or text[s - 1] in "_-")
 
 
 @lru_cache(maxsize=64)
-def _street_regex(countries: tuple[str, ...]) -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
-    words: dict[str, list[str]] = {}
-    for cc in countries:
-        for w in _STREETS.get(cc, ()):
-            words.setdefault(w, []).append(cc)
-    if not words:
-        return None, {}
-    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)({alt})(?=[\s\d,])"), {w: tuple(v) for w, v in words.items()}
+def _formats(countries: tuple[str, ...]) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
+    return tuple((cc, re.compile(_POSTCODES[cc]), _STREETS[cc]) for cc in countries if cc in _POSTCODES)
 
 
-@lru_cache(maxsize=64)
-def _postcode_after(cc: str) -> re.Pattern:
-    return re.compile(rf"^[^\n]{{0,40}}?\d{{1,4}}[a-zA-Z]?(?:[\s,/-]+\w{{0,12}})?[\s,]+(?:[A-Z]{{1,2}}-)?"
-                      rf"{_POSTCODES[cc]}\s+{_CAPITAL}")  # fmt: skip
-
-
-def postal_signals(text: str, countries: tuple[str, ...], weight: float) -> list[Signal]:
-    """Addresses of the policy's `countries`: a street word, a house number, then the country's postcode format."""
+def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
+    """Addresses of the policy's `countries`: a street word and a house number shortly before the country's
+    postcode format and a capitalized place name; a country-prefixed postcode (D-10115); GB and JP postcodes."""
     if weight <= 0:
         return []
+    runs = digit_runs(text) if runs is None else runs
     found: dict[str, str] = {}
-    for m in _PREFIXED.finditer(text):
-        cc = POSTAL_PREFIXES.get(m.group(1))
-        if cc in countries:
-            found.setdefault(cc, f"{m.group(1)}- prefixed postcode")
-    for cc, rx in _STANDALONE.items():
-        if cc in countries and rx.search(text):
-            found.setdefault(cc, f"{cc} postcode format")
-    street, owners = _street_regex(tuple(sorted(c for c in countries if c in _POSTCODES)))
-    if street is not None:
-        for m in street.finditer(text):
-            window = text[m.end() : m.end() + 80]
-            hits = [cc for cc in owners[m.group(1).lower()] if cc not in found and _postcode_after(cc).search(window)]
-            if len(hits) == 1:
-                found[hits[0]] = f"street + {hits[0]} postcode format"
+    formats = _formats(tuple(sorted(countries)))
+    want_gb = "GB" in countries
+    for s, e in runs:
+        n = e - s
+        if want_gb and n <= 2 and s > 0 and text[s - 1].isupper() and "GB" not in found:
+            for start in (s - 2, s - 1):
+                if start >= 0 and not _word_before(text, start) and _GB_POSTCODE.match(text, start):
+                    found["GB"] = "GB postcode format"
+                    break
+        if n < 2 or n > 5:
+            continue
+        if s >= 2 and text[s - 1] == "-" and text[s - 2].isupper() and _AFTER_POSTCODE.match(text, e):
+            start = s - 3 if s >= 3 and text[s - 3].isupper() else s - 2
+            cc = POSTAL_PREFIXES.get(text[start : s - 1])
+            if cc in countries and not _word_before(text, start):
+                found.setdefault(cc, f"{text[start : s - 1]}- prefixed postcode")
+                continue
+        if not formats or _word_before(text, s):
+            continue
+        m = _POSTCODE_CANDIDATE.match(text, s)
+        if not m:
+            continue
+        before = text[max(0, s - 60) : s].lower()
+        if not _HOUSE_NUMBER.search(before):
+            continue
+        hits = [cc for cc, pc, streets in formats if pc.fullmatch(m.group(1)) and any(w in before for w in streets)]
+        if len(hits) == 1 and hits[0] not in found:
+            found[hits[0]] = f"street + {hits[0]} postcode format"
+    if "JP" in countries and "〒" in text and _JP_POSTCODE.search(text):
+        found.setdefault("JP", "JP postcode format")
     return [Signal("postal_address", cc, v, weight) for cc, v in sorted(found.items())]
 
 
-def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weight: float) -> list[Signal]:
+def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
     """Numbers with a country prefix (any country), and national-format numbers after a phone word, tried against
     the policy's countries that speak the document's language (counted only when exactly one accepts them)."""
-    if weight <= 0 or not any(ch.isdigit() for ch in text):
+    if weight <= 0:
+        return []
+    runs = digit_runs(text) if runs is None else runs
+    if not runs:
         return []
     import phonenumbers
 
-    found: dict[str, str] = {}
-    for m in _INTL_PHONE.finditer(text):
-        try:
-            num = phonenumbers.parse("+" + m.group(0).lstrip("+0") if m.group(0).startswith("00") else m.group(0))
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(num):
-            cc = phonenumbers.region_code_for_number(num)
-            if cc and cc != "001":
-                found.setdefault(cc, f"+{num.country_code}")
     speakers = [c for c in countries if c in LANG_COUNTRIES.get(lang or "", ())]
-    if speakers:
-        for m in _NATIONAL_PHONE.finditer(text):
+    found: dict[str, str] = {}
+    for s, e in runs:
+        start = None
+        if s > 0 and text[s - 1] == "+" and not _word_before(text, s - 1) and (s < 2 or text[s - 2] != "+"):
+            start = s - 1
+        elif text.startswith("00", s) and e - s <= 5 and not _word_before(text, s):
+            start = s
+        if start is not None:
+            m = _INTL_PHONE.match(text, start)
+            if m:
+                raw = m.group(0)
+                try:
+                    num = phonenumbers.parse("+" + raw[2:] if raw.startswith("00") else raw)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_valid_number(num):
+                    cc = phonenumbers.region_code_for_number(num)
+                    if cc and cc != "001":
+                        found.setdefault(cc, f"+{num.country_code}")
+            continue
+        if speakers and text[s] == "0" and not _word_before(text, s):
+            context = text[max(0, s - 24) : s].lower()
+            if not any(w in context for w in _PHONE_WORDS):
+                continue
+            m = _NATIONAL_NUMBER.match(text, s - 1 if s > 0 and text[s - 1] == "(" else s)
+            if not m:
+                continue
             ok = []
             for cc in speakers:
                 try:
-                    if phonenumbers.is_valid_number(phonenumbers.parse(m.group(1), cc)):
+                    if phonenumbers.is_valid_number(phonenumbers.parse(m.group(0), cc)):
                         ok.append(cc)
                 except phonenumbers.NumberParseException:
                     continue
@@ -127,34 +169,51 @@ def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weigh
     return [Signal("phone", cc, v, weight) for cc, v in sorted(found.items())]
 
 
-def iban_signals(text: str, weight: float) -> list[Signal]:
+def iban_signals(text: str, weight: float, runs=None) -> list[Signal]:
     if weight <= 0:
         return []
-    from stdnum import iban
-
+    runs = digit_runs(text) if runs is None else runs
     found = set()
-    for m in _IBAN.finditer(text):
-        if iban.is_valid(m.group(1)):
-            found.add(m.group(1)[:2])
+    for s, e in runs:
+        if (
+            e - s >= 2
+            and s >= 2
+            and text[s - 2 : s].isascii()
+            and text[s - 2 : s].isupper()
+            and text[s - 2 : s].isalpha()
+        ):
+            if _word_before(text, s - 2):
+                continue
+            m = _IBAN.match(text, s - 2)
+            if m:
+                from stdnum import iban
+
+                if iban.is_valid(m.group(0)):
+                    found.add(m.group(0)[:2])
     return [Signal("iban", cc, f"IBAN {cc}", weight) for cc in sorted(found)]
 
 
-_CURRENCY = re.compile(
-    "(?:(?<![A-Za-z])("
-    + "|".join(re.escape(k) for k in sorted(CURRENCIES, key=len, reverse=True))
-    + r")\s?\d|\d\s?("
-    + "|".join(re.escape(k) for k in sorted(CURRENCIES, key=len, reverse=True))
-    + r")(?![A-Za-z]))"
-)
+_CURRENCY_LENGTHS = sorted({len(k) for k in CURRENCIES}, reverse=True)
 
 
-def currency_signals(text: str, weight: float) -> list[Signal]:
+def currency_signals(text: str, weight: float, runs=None) -> list[Signal]:
+    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`)."""
     if weight <= 0:
         return []
-    found = {}
-    for m in _CURRENCY.finditer(text):
-        tok = m.group(1) or m.group(2)
-        found.setdefault(CURRENCIES[tok], tok)
+    runs = digit_runs(text) if runs is None else runs
+    found: dict[str, str] = {}
+    for s, e in runs:
+        before = text[max(0, s - 5) : s].rstrip()
+        after = text[e : e + 5].lstrip()
+        for n in _CURRENCY_LENGTHS:
+            tok = before[-n:]
+            if len(tok) == n and tok in CURRENCIES and not (tok[0].isalpha() and before[-n - 1 : -n].isalpha()):
+                found.setdefault(CURRENCIES[tok], tok)
+                break
+            tok = after[:n]
+            if len(tok) == n and tok in CURRENCIES and not (tok[-1].isalpha() and after[n : n + 1].isalpha()):
+                found.setdefault(CURRENCIES[tok], tok)
+                break
     return [Signal("currency", cc, tok, weight) for cc, tok in sorted(found.items())]
 
 
@@ -168,10 +227,12 @@ def language_signal(lang: str | None, countries: tuple[str, ...], weight: float)
 
 
 def content_signals(text: str, lang: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
+    text = _bounded(text)
+    runs = digit_runs(text)
     return (
-        phone_signals(text, lang, countries, weights.get("phone", 0.0))
-        + postal_signals(text, countries, weights.get("postal_address", 0.0))
-        + iban_signals(text, weights.get("iban", 0.0))
-        + currency_signals(text, weights.get("currency", 0.0))
+        phone_signals(text, lang, countries, weights.get("phone", 0.0), runs)
+        + postal_signals(text, countries, weights.get("postal_address", 0.0), runs)
+        + iban_signals(text, weights.get("iban", 0.0), runs)
+        + currency_signals(text, weights.get("currency", 0.0), runs)
         + language_signal(lang, countries, weights.get("language", 0.0))
     )

@@ -3,13 +3,14 @@ domains, brand ccTLDs and coarse country boxes for ICBM coordinates. Small, revi
 
 from __future__ import annotations
 
-#: where a language is an official or majority language (ISO 639-1 → ISO 3166-1). The language signal only counts
-#: when exactly one of the policy's jurisdictions is in the language's list: Spanish is not Spain.
+#: where a language is the first language of a large share (about a fifth or more) of the population (ISO 639-1 →
+#: ISO 3166-1); official minority or second languages (Swedish in Finland, English in India) are left out. The
+#: language signal only counts when exactly one of the policy's jurisdictions is in the list: Spanish is not Spain.
 LANG_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "en": ("GB", "US", "IE", "AU", "NZ", "CA", "SG", "IN", "MT", "ZA", "PH", "NG", "KE"),
-    "de": ("DE", "AT", "CH", "LI", "LU", "BE"),
+    "en": ("GB", "US", "IE", "AU", "NZ", "CA"),
+    "de": ("DE", "AT", "CH", "LI", "LU"),
     "fr": ("FR", "BE", "CH", "LU", "MC", "CA", "SN", "CI", "MA", "TN", "DZ"),
-    "sv": ("SE", "FI"),
+    "sv": ("SE",),
     "fi": ("FI",),
     "da": ("DK",),
     "no": ("NO",), "nb": ("NO",), "nn": ("NO",),
@@ -22,9 +23,9 @@ LANG_COUNTRIES: dict[str, tuple[str, ...]] = {
     "pl": ("PL",), "cs": ("CZ",), "sk": ("SK",), "hu": ("HU",), "ro": ("RO", "MD"), "bg": ("BG",),
     "hr": ("HR", "BA"), "sl": ("SI",), "sr": ("RS", "BA", "ME"), "et": ("EE",), "lv": ("LV",), "lt": ("LT",),
     "el": ("GR", "CY"), "mt": ("MT",), "ga": ("IE",), "cy": ("GB",), "uk": ("UA",), "be": ("BY",),
-    "ru": ("RU", "BY", "KZ", "KG"), "tr": ("TR", "CY"), "ja": ("JP",), "ko": ("KR", "KP"), "zh": ("CN", "TW", "SG", "HK"),
+    "ru": ("RU", "BY", "KZ", "KG"), "tr": ("TR", "CY"), "ja": ("JP",), "ko": ("KR",), "zh": ("CN", "TW", "SG", "HK"),
     "ar": ("SA", "EG", "AE", "MA", "DZ", "IQ", "JO", "KW", "LB", "LY", "OM", "QA", "SY", "TN", "YE", "BH", "SD"),
-    "he": ("IL",), "hi": ("IN",), "bn": ("BD", "IN"), "id": ("ID",), "ms": ("MY", "BN", "SG"), "th": ("TH",),
+    "he": ("IL",), "hi": ("IN",), "bn": ("BD",), "id": ("ID",), "ms": ("MY", "BN"), "th": ("TH",),
     "vi": ("VN",), "tl": ("PH",), "fa": ("IR", "AF"), "ur": ("PK",), "ka": ("GE",), "hy": ("AM",), "sq": ("AL",),
     "mk": ("MK",), "eu": ("ES",), "ca": ("ES", "AD"), "gl": ("ES",), "lb": ("LU",), "fo": ("FO",), "kl": ("GL",),
 }  # fmt: skip
