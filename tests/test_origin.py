@@ -156,7 +156,7 @@ def test_currency_and_language():
 def test_registry_signals():
     assert [(s.name, s.country) for s in registry_signals("www.gov.uk", W)] == [("public_suffix", "GB"),
                                                                                 ("cctld", "GB")]  # fmt: skip
-    assert [(s.name, s.country) for s in registry_signals("portal.gouv.fr", W)][0] == ("public_suffix", "FR")
+    assert next((s.name, s.country) for s in registry_signals("portal.gouv.fr", W)) == ("public_suffix", "FR")
     assert registry_signals("startup.io", W) == [] and registry_signals("news.tv", W) == []  # brand ccTLDs
     assert registry_signals("example.com", W) == [] and registry_signals("193.166.3.1", W) == []
 
@@ -270,7 +270,7 @@ def test_stale_database_is_a_preflight_error(tmp_path, shared):
 
 
 def test_missing_database_package_is_a_preflight_error(tmp_path, shared, monkeypatch, capsys):
-    import filters.origin.server as server
+    from filters.origin import server
     from pipelines.cli import main
 
     monkeypatch.setattr(server, "IP_DATABASE_PACKAGE", "iptocc-not-installed")
