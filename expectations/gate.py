@@ -28,6 +28,10 @@ class ExpectationOutcome:
     success: bool
     unexpected_count: int | None
     note: str | None = None
+    kwargs: dict | None = field(default=None, repr=False)  # as the suite wrote them; not part of the results file
+
+    def label(self) -> str:
+        return f"{self.expectation}({self.column or ''})"
 
 
 @dataclass
@@ -52,7 +56,7 @@ class ShardGateResult:
             "rows": self.rows,
             "critical_failures": len(self.critical_failures),
             "warnings": len(self.warnings),
-            "expectations": [o.__dict__ for o in self.outcomes],
+            "expectations": [{k: v for k, v in o.__dict__.items() if k != "kwargs"} for o in self.outcomes],
         }
 
 
@@ -123,17 +127,22 @@ class Gate:
             gx.Checkpoint(name="terroir_gate", validation_definitions=[vd], actions=actions, result_format=NO_VALUES)
         )
 
-    def validate(self, parquet_path: str, shard_name: str, storage_region: str, policy,
-                 extra_finder=None) -> ShardGateResult:  # fmt: skip
-        """Validate one shard; `storage_region` is the region whose storage the shard is bound for."""
+    def frame(self, parquet_path: str, storage_region: str, policy, extra_finder=None):
+        """The shard as the suite sees it: its rows plus the derived gate columns (`expectations/derived.py`)."""
         import pyarrow.parquet as pq
 
         from expectations.derived import add_gate_columns
 
-        df = add_gate_columns(pq.read_table(parquet_path).to_pandas(), storage_region, policy, extra_finder)
-        run_id = _run_id(shard_name)
+        return add_gate_columns(pq.read_table(parquet_path).to_pandas(), storage_region, policy, extra_finder)
+
+    def validate(self, parquet_path: str, shard_name: str, storage_region: str, policy,
+                 extra_finder=None) -> ShardGateResult:  # fmt: skip
+        """Validate one shard; `storage_region` is the region whose storage the shard is bound for."""
+        return self.validate_frame(self.frame(parquet_path, storage_region, policy, extra_finder), shard_name)
+
+    def validate_frame(self, df, shard_name: str) -> ShardGateResult:
         res = self._checkpoint.run(
-            batch_parameters={"dataframe": df}, expectation_parameters=self.parameters, run_id=run_id
+            batch_parameters={"dataframe": df}, expectation_parameters=self.parameters, run_id=_run_id(shard_name)
         )
         outcomes = []
         for vr in res.run_results.values():
@@ -148,12 +157,34 @@ class Gate:
                         success=bool(r.success),
                         unexpected_count=(r.result or {}).get("unexpected_count"),
                         note=(cfg.meta or {}).get("terroir_check"),
+                        kwargs=dict(cfg.kwargs),
                     )
                 )
         if len(outcomes) != self.expected_count:
             raise SuiteError(f"gate ran {len(outcomes)} expectations, suite declares {self.expected_count}")
         passed = not any(not o.success and o.severity == "critical" for o in outcomes)
         return ShardGateResult(shard=shard_name, passed=passed, rows=len(df), outcomes=outcomes)
+
+    def rows_to_hold(self, df, result: ShardGateResult):
+        """The rows of `df` that broke the shard's critical failures, as (mask, {row: [failed expectation labels]}),
+        or None when a failure is about the shard as a whole (or cannot be traced) and the shard must be held."""
+        import numpy as np
+
+        from expectations.rows import failing_rows
+
+        failed = result.critical_failures
+        if not failed:
+            return None
+        masks = failing_rows(df, [{"type": o.expectation, "kwargs": o.kwargs or {}} for o in failed], self.parameters)
+        if masks is None:
+            return None
+        held = np.zeros(len(df), dtype=bool)
+        labels: dict[int, list[str]] = {}
+        for i, mask in masks.items():
+            held |= mask
+            for row in np.flatnonzero(mask):
+                labels.setdefault(int(row), []).append(failed[i].label())
+        return held, labels
 
 
 def _run_id(shard_name: str):

@@ -2,8 +2,9 @@
 
 What runs for a document in language L from jurisdiction J:
 
-- language-agnostic recognizers (e-mail, IBAN, card, IP, URL; phone numbers through libphonenumber with J as the
-  region hint, else the policy's countries) for every language;
+- language-agnostic recognizers for every language: Presidio's e-mail, IP and URL; Terroir's IBAN, card, phone
+  number (libphonenumber, with J as the region hint, else the policy's countries), date of birth, street address,
+  postcode and personal URL, which share one linear candidate scan of the text (`filters.pii_scan`);
 - for each of the policy's `pii.countries`, Presidio's country recognizers and Terroir's national-identifier
   recognizers (`filters/national_ids/`), registered for every language the redactor covers (the policy's
   languages, English, and each country's national languages), so a Norwegian number in an English or Swedish text
@@ -43,6 +44,7 @@ from filters.national_ids import (
     national_id_recognizer_classes,
     national_languages,
 )
+from filters.pii_phone import PHONE_CONTEXT  # noqa: F401 - part of this module's interface
 from filters.pii_policy import COUNTRY_PACKAGES as _COUNTRY_PACKAGES
 from filters.pii_policy import (  # noqa: F401 - part of this module's interface
     MIN_SALT_CHARS,
@@ -56,24 +58,25 @@ log = logging.getLogger(__name__)
 
 _GENERIC = {
     "EMAIL_ADDRESS": "EmailRecognizer",
-    "IBAN_CODE": "IbanRecognizer",
-    "CREDIT_CARD": "CreditCardRecognizer",
     "IP_ADDRESS": "IpRecognizer",
     "PHONE_NUMBER": "PhoneRecognizer",
     "URL": "UrlRecognizer",
 }
+# Terroir's own pattern recognizers (they share one candidate scan, `filters.pii_scan`): entity → (module, class)
+SCAN_RECOGNIZERS = {
+    "IBAN_CODE": ("filters.pii_finance", "IbanRecognizer"),
+    "CREDIT_CARD": ("filters.pii_finance", "CardRecognizer"),
+    "DATE_OF_BIRTH": ("filters.pii_dates", "DateOfBirthRecognizer"),
+    "STREET_ADDRESS": ("filters.pii_address", "StreetAddressRecognizer"),
+    "POSTCODE": ("filters.pii_address", "PostcodeRecognizer"),
+    "PERSONAL_URL": ("filters.pii_url", "PersonalUrlRecognizer"),
+}
+# every entity type a policy's `pii.entities` can name, besides the national identifiers its countries bring
+PATTERN_ENTITIES = tuple(sorted({*_GENERIC, *SCAN_RECOGNIZERS, LABELLED_ID}))
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 NER_TIER = "ner"
 _RECOGNIZER_ID = "recognizer_identifier"  # RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, without importing Presidio here
-
-# Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well.
-PHONE_CONTEXT = (
-    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "number",
-    "telefon", "tlf", "mobil", "ring", "handy", "rufnummer", "puhelin", "puh", "gsm", "tfno", "telf",
-    "téléphone", "portable", "teléfono", "telefono", "móvil", "movil", "cellulare", "telefoon", "mobiel",
-    "telemóvel", "telefone", "celular", "telefonu", "телефон", "τηλέφωνο", "電話", "携帯", "电话", "手机", "전화",
-)  # fmt: skip
 
 
 class PiiAnalysisError(RuntimeError):
@@ -104,8 +107,12 @@ def country_recognizer_classes(country: str) -> tuple[type, ...]:
 
 def recognizer_classes(country: str) -> tuple[type, ...]:
     """Every recognizer class a policy's `pii.countries: [country]` enables: Presidio's, then Terroir's."""
+    from filters.pii_presidio_fixes import REPLACEMENTS
+
     superseded = SUPERSEDED_PRESIDIO.get(country, frozenset())
-    presidio = tuple(c for c in country_recognizer_classes(country) if c.__name__ not in superseded)
+    presidio = tuple(
+        REPLACEMENTS.get(c.__name__, c) for c in country_recognizer_classes(country) if c.__name__ not in superseded
+    )
     return presidio + national_id_recognizer_classes(country)
 
 
@@ -205,6 +212,9 @@ class PiiRedactor:
             for entity, cls_name in _GENERIC.items():
                 if entity in wanted and entity != "PHONE_NUMBER":
                     recs.append(getattr(pr, cls_name)(supported_language=lang))
+            for entity, (module, cls_name) in SCAN_RECOGNIZERS.items():
+                if entity in wanted:
+                    recs.append(getattr(importlib.import_module(module), cls_name)(supported_language=lang))
             if LABELLED_ID in wanted:
                 recs.append(LabelledIdRecognizer(supported_language=lang))
             for country in self.countries:
@@ -228,7 +238,7 @@ class PiiRedactor:
         self._fast = FastAnalyzer(self.context_enhancer, score_threshold) if fast else None
         self._engine = None
         self._by_id: dict[str, object] = {r.id: r for recs in self._recognizers.values() for r in recs}
-        self._ner: dict[str, tuple[object, object]] = {}
+        self._ner: dict[str, object] = {}  # language → filters.ner.SpacyNer
         self.ner_status: dict[str, str] = {}
         self._load_ner(ner_models or {}, wanted, require_ner)
         self.entities = tuple(sorted(wanted | (set(self._ner_entities) if self._ner else set())))
@@ -236,26 +246,18 @@ class PiiRedactor:
     # -- set-up ------------------------------------------------------------------------------------------------
 
     def _load_ner(self, models: dict[str, str], wanted: set[str], require_ner: bool) -> None:
+        from filters.ner import NerUnavailable, SpacyNer
+
         requested = tuple(e for e in NER_ENTITIES if e in wanted)
         self._ner_entities = requested or NER_ENTITIES
         for lang, name in sorted(models.items()):
-            if not ner_pipeline_available(name):
-                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} is not installed"
-                continue
             try:
-                import spacy
-                from presidio_analyzer.nlp_engine import SpacyNlpEngine
-                from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
-                engine = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": name}])
-                # load the pipeline ourselves: SpacyNlpEngine.load() would download a missing package
-                engine.nlp = {lang: spacy.load(name)}
-                recognizer = SpacyRecognizer(supported_language=lang, supported_entities=list(self._ner_entities))
-            except Exception as exc:  # noqa: BLE001 - a broken pipeline folder raises assorted errors
-                self.ner_status[lang] = f"unavailable: spaCy pipeline {name!r} failed to load ({type(exc).__name__})"
+                ner = SpacyNer(lang, name, self._ner_entities)  # filters/ner.py: entity components only, nlp.pipe
+            except NerUnavailable as exc:
+                self.ner_status[lang] = f"unavailable: {exc}"
                 continue
-            self._ner[lang] = (engine, recognizer)
-            self._by_id[recognizer.id] = recognizer
+            self._ner[lang] = ner
+            self._by_id[ner.recognizer.id] = ner.recognizer
             self.ner_status[lang] = f"on: {name}"
         missing = sorted(lang for lang, s in self.ner_status.items() if not s.startswith("on"))
         if missing and require_ner:
@@ -283,9 +285,9 @@ class PiiRedactor:
         key = (lang, regions)
         rec = self._phone_recognizers.get(key)
         if rec is None:
-            from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+            from filters.pii_phone import NationalPhoneRecognizer
 
-            rec = PhoneRecognizer(context=list(PHONE_CONTEXT), supported_language=lang, supported_regions=regions)
+            rec = NationalPhoneRecognizer(regions, supported_language=lang)
             self._phone_recognizers[key] = rec
             self._by_id[rec.id] = rec
         return rec
@@ -355,12 +357,10 @@ class PiiRedactor:
             return self.analyze_with_presidio(text, lang, region)
         return self._fast.analyze(text, self._prepared(lang, region))
 
-    def _ner_results(self, text: str, lang: str) -> list:
-        engine, recognizer = self._ner[lang]
+    def _ner_results(self, text: str, lang: str, found: list | None = None) -> list:
         from presidio_analyzer import EntityRecognizer
 
-        artifacts = engine.process_text(text, lang)
-        results = recognizer.analyze(text, list(self._ner_entities), artifacts)
+        results = self._ner[lang].analyze(text) if found is None else found
         return EntityRecognizer.remove_duplicates([r for r in results if r.score >= self.score_threshold])
 
     def _tier(self, hit: PiiHit, rec, text: str) -> str:
@@ -368,6 +368,9 @@ class PiiRedactor:
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
         value = text[hit.start : hit.end]
+        own_tier = getattr(rec, "tier", None)
+        if callable(own_tier):  # Terroir's recognizers know how their hits were checked
+            return own_tier(value)
         if isinstance(rec, NationalIdRecognizer):
             return rec.tier(value)
         if isinstance(rec, PhoneRecognizer):
@@ -381,8 +384,13 @@ class PiiRedactor:
                 return PATTERN
         return PATTERN
 
-    def find_detail(self, text: str, lang: str | None, region: str | None = None) -> tuple[list[PiiHit], bool]:
-        """(non-overlapping hits in text order, whether NER ran). Raises PiiAnalysisError on any failure."""
+    def find_detail(
+        self, text: str, lang: str | None, region: str | None = None, *, ner_results: list | None = None
+    ) -> tuple[list[PiiHit], bool]:
+        """(non-overlapping hits in text order, whether NER ran). Raises PiiAnalysisError on any failure.
+
+        ner_results: this text's NER results when `redact_many` already ran the language's pipeline in a batch.
+        """
         failure = None
         try:
             language = self._language(lang)
@@ -390,7 +398,7 @@ class PiiRedactor:
             # NER only with the document's own language's pipeline: another language's model would mislead
             ner = lang in self._ner
             if ner:
-                results.extend(self._ner_results(text, lang))
+                results.extend(self._ner_results(text, lang, ner_results))
             ids = {}
             hits = []
             for r in results:
@@ -422,9 +430,11 @@ class PiiRedactor:
             return "".join("*" if ch.isalnum() else ch for ch in value)
         return f"<{entity_type}>"
 
-    def redact_detail(self, text: str, lang: str | None, region: str | None = None) -> Redaction:
+    def redact_detail(
+        self, text: str, lang: str | None, region: str | None = None, *, ner_results: list | None = None
+    ) -> Redaction:
         """The redacted text with counts per type, counts per type and tier, and the hits (no values)."""
-        hits, ner = self.find_detail(text, lang, region)
+        hits, ner = self.find_detail(text, lang, region, ner_results=ner_results)
         if not hits:
             return Redaction(text, ner=ner)
         counts: dict[str, int] = {}
@@ -445,6 +455,22 @@ class PiiRedactor:
             hits,
             ner,
         )
+
+    def redact_many(self, items: list[tuple[str, str | None, str | None]]) -> list[Redaction | PiiAnalysisError]:
+        """`redact_detail` for (text, lang, region) items; NER runs once per language over its texts (`nlp.pipe`).
+
+        A text whose analysis fails gets a PiiAnalysisError in its place; the others are unaffected.
+        """
+        from filters.ner import batch_ner
+
+        found = batch_ner(self._ner, [(text, lang) for text, lang, _ in items])
+        out: list[Redaction | PiiAnalysisError] = []
+        for i, (text, lang, region) in enumerate(items):
+            try:
+                out.append(self.redact_detail(text, lang, region, ner_results=found.get(i)))
+            except PiiAnalysisError as exc:
+                out.append(exc)
+        return out
 
     def redact(self, text: str, lang: str | None, region: str | None = None) -> tuple[str, dict[str, int]]:
         """(redacted text, {entity type: count})."""

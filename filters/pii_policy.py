@@ -36,12 +36,36 @@ def ner_pipeline_available(name: str) -> bool:
     return (p.is_dir() and (p / "config.cfg").is_file()) or spacy.util.is_package(name)
 
 
+def ner_problems(policy) -> list[str]:
+    """What is wrong with `pii.ner` / `pii.require_ner`: a named pipeline that does not load (each is loaded once,
+    entity components only), or `require_ner: true` with an admitted language that has no pipeline."""
+    from filters.ner import NerUnavailable, load_pipeline
+
+    problems = []
+    for lang, name in sorted(policy.pii_ner.items()):
+        try:
+            load_pipeline(name, lang)
+        except NerUnavailable as exc:
+            problems.append(f"field pii.ner.{lang}: {exc}")
+    if policy.pii_require_ner:
+        if not policy.pii_ner:
+            problems.append("field pii.require_ner: true, but pii.ner names no spaCy pipeline; add one per language")
+        uncovered = sorted(set(policy.languages) - set(policy.pii_ner))
+        if policy.pii_ner and uncovered:
+            problems.append(
+                f"field pii.ner: no spaCy pipeline for admitted language(s) {uncovered}; with pii.require_ner: true "
+                "every language in admission.languages needs one (or list the languages that must have NER: "
+                "pii.require_ner: [lang, ...] quarantines their documents when none ran)"
+            )
+    return problems
+
+
 def check_pii_config(policy, environ=None) -> None:
     """Fail before any work when the policy's PII settings cannot be honoured; ValueError says what to fix.
 
     Checks: a known operator; `hash` has its secret salt (>= 16 characters) in the environment variable named by
-    `pii.salt_env`; every country in `pii.countries` has recognizers; every spaCy pipeline in `pii.ner` is
-    installed or a folder when `pii.require_ner` is true, and then every admitted language has one. The salt's
+    `pii.salt_env`; every country in `pii.countries` has recognizers; every spaCy pipeline in `pii.ner` loads;
+    with `pii.require_ner: true` every admitted language has one. The salt's
     value never appears in a message.
     """
     environ = os.environ if environ is None else environ
@@ -70,22 +94,6 @@ def check_pii_config(policy, environ=None) -> None:
             f"field pii.countries: no national-identifier recognizers for {unknown}; remove them or choose from "
             f"{list(supported_countries())}"
         )
-    missing = {lang: name for lang, name in policy.pii_ner.items() if not ner_pipeline_available(name)}
-    if policy.pii_require_ner:
-        for lang, name in sorted(missing.items()):
-            problems.append(
-                f"field pii.ner.{lang}: spaCy pipeline {name!r} is neither an installed package nor a folder with a "
-                "saved pipeline; install it, fix the path, or set pii.require_ner: false"
-            )
-        if not policy.pii_ner:
-            problems.append("field pii.require_ner: true, but pii.ner names no spaCy pipeline; add one per language")
-        uncovered = sorted(set(policy.languages) - set(policy.pii_ner))
-        if policy.pii_ner and uncovered:
-            problems.append(
-                f"field pii.ner: no spaCy pipeline for admitted language(s) {uncovered}; with pii.require_ner: true "
-                "every language in admission.languages needs one"
-            )
+    problems += ner_problems(policy)
     if problems:
         raise ValueError(f"{where}: {len(problems)} PII problem(s):\n  " + "\n  ".join(problems))
-
-

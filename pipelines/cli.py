@@ -28,6 +28,8 @@ def _run_parser(sub) -> None:
     r.add_argument("--keep-work", action="store_true", help="keep per-input checkpoints after a successful run")
     r.add_argument("--progress", action="store_true", help="print progress lines on stderr (always in DIR/progress.log)")
     r.add_argument("--overwrite", action="store_true", help="replace a release already published in DIR")
+    r.add_argument("--worker-start-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="fail when no worker has started after this long (default 120; 0 waits for ever)")
     r.add_argument("--dedup-backend", choices=("cpu", "gpu", "auto"),
                    help="MinHash backend of fuzzy dedup, overriding the policy's dedup.fuzzy.backend (same results)")
 
@@ -107,9 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     _dedup_parser(sub)
-    from pipelines.release import add_release_commands, run_release_command
+    from pipelines.release_cli import add_release_commands, run_release_command
 
     add_release_commands(sub)
+    from pipelines.train_ner import add_train_ner_command, run_train_ner_command
+
+    add_train_ner_command(sub)
     sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
     sc.add_argument("rest", nargs=argparse.REMAINDER)
     w = sub.add_parser("worker", help="run a Dask worker (options as `dask worker`; --gpu for dask-cuda)",
@@ -126,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command in ("approve", "verify", "docs"):
+    if args.command in ("approve", "verify", "docs", "keys"):
         return run_release_command(args)
     if args.command == "dedup":
         return run_dedup_command(args)
+    if args.command == "train-ner":
+        return run_train_ner_command(args)
 
     if args.command in ("scheduler", "worker", "objectstore"):
         from pipelines import cluster
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             return cluster.worker(args.rest, gpu=args.gpu)
         return cluster.objectstore(args.host, args.port, args.bucket, args.region)
 
-    from pipelines.run import ConfigError, RunOptions, execute
+    from pipelines.run import ConfigError, RunOptions, WorkersDidNotStart, execute
     from schemas.policy import PolicyError
 
     if args.command == "demo":
@@ -157,13 +164,16 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, dask_address=args.dask_address, overwrite=args.overwrite,
             lid_model_path=args.lid_model, rights_snapshots=args.rights_snapshots, resume=not args.no_resume,
             keep_work=args.keep_work, progress=args.progress, job_endpoint=args.job_endpoint,
-            dedup_backend=args.dedup_backend,
+            dedup_backend=args.dedup_backend, worker_start_timeout=args.worker_start_timeout,
         )  # fmt: skip
         try:
             res = execute(opts)
         except (ConfigError, PolicyError) as exc:
             print(f"terroir: {exc}", file=sys.stderr)
             return 2
+        except WorkersDidNotStart as exc:
+            print(f"terroir: {exc}", file=sys.stderr)
+            return 3
     g = res.manifest["gate"]
     c = res.manifest["counts"]
     print(f"release:  {res.manifest_path}")

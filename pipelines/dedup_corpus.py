@@ -294,7 +294,8 @@ def _verify(args) -> dict:
     def shingles_of(ix: int) -> set:
         s = cache.get(ix)
         if s is None:
-            s = cache[ix] = shingle_strings(store.get(ix), fuzzy.mode, fuzzy.width, fuzzy.ngrams)
+            s = cache[ix] = shingle_strings(store.get(ix), fuzzy.mode, fuzzy.width, fuzzy.ngrams,
+                                                 getattr(fuzzy, "normalize", False))
         return s
 
     sims = np.empty(len(chunk), dtype=np.float64)

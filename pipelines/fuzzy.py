@@ -221,7 +221,7 @@ class _Shingles(dict):
         from filters.dedup import shingle_strings
 
         fz = self.fuzzy
-        s = self[k] = shingle_strings(self.texts[k], fz.mode, fz.width, fz.ngrams)
+        s = self[k] = shingle_strings(self.texts[k], fz.mode, fz.width, fz.ngrams, fz.normalize)
         return s
 
 

@@ -26,7 +26,7 @@ import apache_beam as beam
 
 from filters.document import Document
 from pipelines.ledger import ledger_row
-from pipelines.pii_stage import PiiStage
+from pipelines.pii_stage import PII_BATCH, PiiStage
 from pipelines.sources import InputFile, read_file
 from pipelines.stages import DocumentStages
 from schemas.policy import Policy
@@ -75,6 +75,9 @@ class ProcessInput(beam.DoFn):
         self.plan = plan
 
     def setup(self):
+        from pipelines.checkpoint import record_event
+
+        record_event(self.plan.work_dir, event="worker_started", pid=os.getpid())  # the driver's start watchdog
         self._stages = DocumentStages(self.plan.policy, self.plan.lid_model_path, self.plan.rights_snapshots)
         self._stages.setup()
 
@@ -309,7 +312,19 @@ class Finish(beam.DoFn):
             for r in rows:
                 ledger.setdefault(bucket_of(r["doc_id"], n_ledger), []).append(r)
 
-        pos, pii_cpu = -1, 0.0
+        pos, pii_cpu, pending = -1, 0.0, []
+
+        def redact_pending() -> float:
+            c0 = time.process_time()
+            for out_kind, out in self._pii.process_many(pending):  # NER runs over the batch (nlp.pipe)
+                if out_kind == "ledger":
+                    note([out])
+                else:
+                    key = (out.residency_region, bucket_of(out.doc_id, n_shards))
+                    shards.setdefault(key, []).append(shard_row(out, policy, plan.pipeline_version))
+            pending.clear()
+            return time.process_time() - c0
+
         for kind, item in checkpoint.load(plan.checkpoints[file_no]):
             if kind != "doc":
                 note(item if isinstance(item, list) else [item])
@@ -322,15 +337,10 @@ class Finish(beam.DoFn):
             if not kept:
                 continue
             timer.items += 1
-            c0 = time.process_time()
-            redacted = list(self._pii.process(item))
-            pii_cpu += time.process_time() - c0
-            for out_kind, out in redacted:
-                if out_kind == "ledger":
-                    note([out])
-                else:
-                    key = (out.residency_region, bucket_of(out.doc_id, n_shards))
-                    shards.setdefault(key, []).append(shard_row(out, policy, plan.pipeline_version))
+            pending.append(item)
+            if len(pending) >= PII_BATCH:
+                pii_cpu += redact_pending()
+        pii_cpu += redact_pending()
         timer.parts["pii"] = pii_cpu
         base = os.path.join(plan.spill_dir, "finish", f"{file_no:06d}")
         if shards:

@@ -1,7 +1,7 @@
 """Progress of a run, for the terminal and for `DIR/progress.log` (a file a cluster user can `tail -f`).
 
-Workers append events to `_work/events.jsonl` (see `pipelines.checkpoint.record_event`); a thread in the driver turns
-them into one line every few seconds: inputs done, documents, bytes, rate, and the stage the run is in.
+Workers append events to `events.jsonl` in the run's work folder (`pipelines.checkpoint.record_event`); a thread in
+the driver turns them into one line every few seconds: inputs done, documents, bytes, rate, and the stage it is in.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class ProgressMonitor:
         self._offset = 0
         self.steps: dict[str, dict] = {}  # step → calls, items, worker CPU and wall seconds (from `step` events)
         self.last_step: str | None = None
+        self.workers_started = 0
+        self._last_tick = 0.0
+        self._watchdog: tuple[float, object] | None = None
         self._t0 = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="terroir-progress", daemon=True)
@@ -44,9 +47,23 @@ class ProgressMonitor:
         self._thread.join(timeout=5)
         self.tick()
 
+    def watch_worker_start(self, timeout_s: float, on_timeout) -> None:
+        """Call `on_timeout()` once if no worker has started `timeout_s` seconds after the monitor started (a runner
+        whose workers cannot reach the driver would otherwise wait in its own timeouts for many minutes)."""
+        self._watchdog = (timeout_s, on_timeout)
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.tick()
+        while not self._stop.wait(min(self.interval_s, 0.5) if self._watchdog else self.interval_s):
+            if self._watchdog:
+                self._read_events()
+                timeout_s, on_timeout = self._watchdog
+                if self.workers_started:
+                    self._watchdog = None
+                elif time.monotonic() - self._t0 > timeout_s:
+                    self._watchdog = None
+                    on_timeout()
+            if time.monotonic() - self._last_tick >= self.interval_s:
+                self.tick()
 
     def _read_events(self) -> None:
         if not os.path.exists(self.events_path):
@@ -63,6 +80,9 @@ class ProgressMonitor:
                 continue
             if ev.get("event") == "step":
                 self._add_step(ev)
+                continue
+            if ev.get("event") == "worker_started":
+                self.workers_started += 1
                 continue
             self.docs += ev.get("docs", 0)
             self.bytes += ev.get("bytes", 0)
@@ -98,6 +118,7 @@ class ProgressMonitor:
                 f" · {rate_mb:.2f} MB/s · {elapsed:,.0f} s")  # fmt: skip
 
     def tick(self) -> None:
+        self._last_tick = time.monotonic()
         self._read_events()
         text = self.line()
         with open(self.log_path, "a", encoding="utf-8") as f:

@@ -47,6 +47,7 @@ def _move(src: Path, dst: Path) -> None:
 
 def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
     from expectations.gate import Gate
+    from filters.pii_metadata import scrubber_for
     from pipelines.faults import maybe_crash
     from pipelines.origin_report import origin_stats
     from pipelines.report import render_report
@@ -73,16 +74,32 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     }
     gate = Gate(policy.gate_suite, params, docs_dir=str(report_dir / "gx")) if staged else None
     residual_ids = _national_id_finder(policy) if staged else None
-    shards, quarantined, gate_results, gate_rows = [], [], [], []
+    shards, quarantined, held_docs, gate_results, gate_rows = [], [], [], [], []
     published_files = []  # (filesystem, path) of each published shard, to compute the statistics from
     for path in staged:
         rel = path.relative_to(staging / "shards").as_posix()
         region = rel.split("/", 1)[0]
         schema_ok = pq.read_schema(path).equals(CORPUS_SCHEMA, check_metadata=False)
-        result = gate.validate(str(path), rel, region, policy, residual_ids)
+        df = gate.frame(str(path), region, policy, residual_ids)
+        result = gate.validate_frame(df, rel)
+        held = None
         if not schema_ok:
             result.passed = False
-        gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok})
+        elif not result.passed:
+            held = _hold_back(gate, df, result, path, rel, out)
+            if held is not None:
+                result = held["result"]
+        gate_results.append(result.to_json() | {"schema_matches_contract": schema_ok}
+                            | ({"held_back": held["summary"]} if held else {}))  # fmt: skip
+        if held:
+            held_docs.append(held["entry"])
+            for doc_id, source_id, labels in held["rows"]:
+                gate_rows.append(ledger_row(doc_id, "gate", "quarantined",
+                                            f"failed {', '.join(labels)} in shard {rel}; held back alone",
+                                            source_id, None, {"expectations": labels,
+                                                              "quarantine": held["entry"]["path"]}))  # fmt: skip
+        if held and held["entry"]["shard_rows"] == 0:
+            continue  # every row was held back: nothing of this shard is published
         meta = pq.read_metadata(path)
         doc_ids = pq.read_table(path, columns=["doc_id", "source_id"]).to_pylist()
         if result.passed:
@@ -102,7 +119,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
         else:
             dest = out / "quarantine" / "shards" / rel
             _move(path, dest)
-            failed = [f"{o.expectation}({o.column or ''})" for o in result.critical_failures]
+            failed = [o.label() for o in result.critical_failures]
             if not schema_ok:
                 failed.insert(0, "schema differs from the corpus contract")
             (dest.with_name(dest.name + ".gate.json")).write_text(json.dumps(result.to_json(), indent=2))
@@ -113,6 +130,8 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             decision, reason = "quarantined", f"shard {rel} failed the gate: {', '.join(failed)}"
         for r in doc_ids:
             gate_rows.append(ledger_row(r["doc_id"], "gate", decision, reason, r["source_id"], None))
+    if held_docs:
+        _attribute_inputs(held_docs, gate_rows, staging / "ledger", out)
 
     # ledger: Beam's parts plus the gate's decisions
     ledger_dir = out / "ledger"
@@ -146,15 +165,17 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "approval": {"state": "pending_review", "note": "a compliance officer approves after reading the report"},
         },
         "policy": {"policy_id": policy.policy_id, "path": os.path.basename(policy.path), "sha256": policy.sha256},
-        "inputs": input_checksums(inputs),
+        "inputs": input_checksums(inputs, scrubber_for(policy)),
         "shards": shards,
         "quarantined_shards": quarantined,
+        "quarantined_documents": held_docs,
         "ledger": [{"path": _display(p, out), "rows": pq.read_metadata(p).num_rows, "sha256": sha256_of(p)}
                    for p in ledger_files],
         "gate": {
             "suite": policy.gate_suite,
             "shards_passed": len(shards),
             "shards_quarantined": len(quarantined),
+            "documents_held_back": sum(h["rows"] for h in held_docs),
             "results": "report/gate_results.json",
             "data_docs": "report/gx/index.html" if gate else None,
         },
@@ -167,7 +188,68 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     from pipelines.release_docs import write_release_docs
 
     manifest["docs"] = write_release_docs(out, manifest, stats, policy, published_files)
+    from pipelines.release_files import other_published_files
+
+    # the report, gate results and quarantine go under the manifest's digest too
+    manifest["files"] = other_published_files(out, manifest, [s.uri for s in storage.values() if s.is_local])
     return manifest
+
+
+def _hold_back(gate, df, result, path: Path, rel: str, out: Path) -> dict | None:
+    """Quarantine by document: when every critical failure of a shard is traced to rows, hold back those rows alone
+    (into `quarantine/documents/`) and publish the rest, provided the rest passes the whole suite again. Returns None
+    when the shard must be quarantined whole (a failure about the shard itself, or the remainder still failing)."""
+    import numpy as np
+
+    traced = gate.rows_to_hold(df, result)
+    if traced is None:
+        return None
+    mask, labels = traced
+    before = {o.label(): o.unexpected_count for o in result.critical_failures}
+    rest = df[~mask].reset_index(drop=True)
+    again = gate.validate_frame(rest, rel) if len(rest) else None
+    if again is not None and not again.passed:
+        return None
+    table = pq.read_table(path)
+    bad_idx = np.flatnonzero(mask)
+    bad = table.take(pa.array(bad_idx))
+    dest = out / "quarantine" / "documents" / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet_atomically(bad, str(dest))
+    if len(rest):
+        write_parquet_atomically(table.filter(pa.array(~mask)), str(path))
+    else:
+        path.unlink()
+    ids, sources = bad.column("doc_id").to_pylist(), bad.column("source_id").to_pylist()
+    rows = [(d, s, labels[int(i)]) for d, s, i in zip(ids, sources, bad_idx)]
+    counts = Counter(label for _, _, ls in rows for label in ls)
+    summary = {"rows_held": len(rows), "failed_before": before, "held_by_expectation": dict(sorted(counts.items()))}
+    entry = {"path": _display(dest, out), "residency_region": rel.split("/", 1)[0], "shard": rel, "rows": len(rows),
+             "shard_rows": len(rest), "failed_expectations": dict(sorted(counts.items()))}  # fmt: skip
+    (dest.with_name(dest.name + ".gate.json")).write_text(json.dumps(summary, indent=2))
+    final = again if again is not None else result
+    if again is None:
+        final.passed = False
+    return {"result": final, "summary": summary, "entry": entry, "rows": rows}
+
+
+def _attribute_inputs(held_docs: list[dict], gate_rows: list[dict], staged_ledger: Path, out: Path) -> None:
+    """Name the input file of every held-back document (from the staged ledger: shards carry no input path), in its
+    gate ledger row and, counted, in its quarantine entry, so the report can say which input broke the gate."""
+    held = {r["doc_id"] for r in gate_rows if r["detail"] and "quarantine" in json.loads(r["detail"])}
+    where: dict[str, str] = {}
+    for part in sorted(staged_ledger.glob("*.parquet")) if staged_ledger.exists() else []:
+        t = pq.read_table(part, columns=["doc_id", "input_path"])
+        t = t.filter(pc.and_(pc.is_in(t["doc_id"], pa.array(sorted(held), pa.string())), pc.is_valid(t["input_path"])))
+        for d, p in zip(t.column("doc_id").to_pylist(), t.column("input_path").to_pylist()):
+            where.setdefault(d, p)
+    by_quarantine: dict[str, Counter] = defaultdict(Counter)
+    for r in gate_rows:
+        if r["doc_id"] in held and r["decision"] == "quarantined":
+            r["input_path"] = where.get(r["doc_id"])
+            by_quarantine[json.loads(r["detail"])["quarantine"]][r["input_path"] or "unknown"] += 1
+    for h in held_docs:
+        h["inputs"] = dict(sorted(by_quarantine[h["path"]].items()))
 
 
 def _national_id_finder(policy):

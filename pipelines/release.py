@@ -1,11 +1,15 @@
 """What happens to a published release: a compliance officer approves it, anyone verifies it, a training job reads it.
 
-A release is published when `release.json` exists (it is written last). An approval is a statement about exactly
-those bytes: `approval.json` records the sha256 of `release.json` next to who approved and why, and `release.json`
-itself is never touched again. `verify` re-hashes every shard (local or remote, through pyarrow's filesystems), every
-ledger file and every generated document the manifest lists, and checks that the approval names the manifest as it
-is now. The readers (`open_release`, `iter_documents`, `hf_dataset`, `TerroirIterableDataset`) refuse a release that
-is unapproved or whose files differ from the manifest, unless the caller says otherwise in so many words.
+A release is published when `release.json` exists (it is written last). It lists every file of the release (shards,
+ledger, generated documents, and under `files` the report, gate results, data docs and quarantine) with size and
+sha256, so its own sha256 is a digest of everything published. An approval is an Ed25519 signature by a compliance
+officer's key over that digest, the approver's name, the note and the time (`pipelines.signing`); `release.json`
+itself is never touched again. `verify` refuses manifest paths that point outside the release (or its regions'
+storage, as the policy names it) before reading anything, re-hashes every listed file (local or remote, through
+pyarrow's filesystems), reports stray files, and checks the signature against a trust list of officer public keys.
+The readers (`open_release`, `iter_documents`, `hf_dataset`, `TerroirIterableDataset`) refuse a release that is
+unapproved, signed by an untrusted or revoked key, or whose files differ from the manifest, unless the caller says
+otherwise in so many words.
 
 The effective approval state is `approval.json`, not `release.approval.state` inside the manifest: that field records
 the state at publication (`pending_review`) and stays as written, because changing it would change the approved hash.
@@ -17,10 +21,12 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from pipelines import signing
+from pipelines.release_files import OutsideReleaseError, locate, path_problems, region_storages, stray_files
 
 log = logging.getLogger("terroir.release")
 
@@ -42,7 +48,11 @@ class TamperedReleaseError(ReleaseError):
 
 
 class UnapprovedReleaseError(ReleaseError):
-    """The release has no approval, or its approval names another manifest than the one in the folder."""
+    """No valid approval: none, one over another manifest, unsigned, or signed by an untrusted or revoked key."""
+
+
+class UnsafeReleaseError(ReleaseError):
+    """The manifest names a file outside the release folder (and outside its region's storage); nothing was read."""
 
 
 # ---------------------------------------------------------------- manifest and locations
@@ -63,25 +73,18 @@ def read_manifest(release_dir: str | os.PathLike) -> tuple[dict, str]:
     return manifest, hashlib.sha256(data).hexdigest()
 
 
-def shard_location(release_dir: str | os.PathLike, entry: dict):
-    """(pyarrow filesystem, path) of one manifest file entry.
+def shard_location(release_dir: str | os.PathLike, entry: dict, storages: dict | None = None):
+    """(pyarrow filesystem, path) of one manifest file entry; `UnsafeReleaseError` when it points outside.
 
-    A relative path lives under the release folder (so a copied or moved folder still resolves); an absolute path is
-    local; a URI is opened through the storage URI recorded for its region when the path lies under it, so options
-    such as `endpoint_override` in that URI apply (credentials come from the environment, as for the run).
+    A relative path lives under the release folder (so a copied or moved folder still resolves). An absolute path or
+    URI is accepted only under the storage that the policy names for the entry's region (`storages`, from
+    `release_files.region_storages`), and opened through that storage URI, so its options apply (credentials come
+    from the environment, as for the run). See `pipelines.release_files.locate`.
     """
-    from pyarrow import fs
-
-    path = entry["path"]
-    if "://" not in path:
-        local = Path(path) if os.path.isabs(path) else Path(release_dir) / path
-        return fs.LocalFileSystem(), str(local)
-    storage = entry.get("storage") or ""
-    base = storage.partition("?")[0].rstrip("/")
-    if "://" in storage and path.startswith(base + "/"):
-        fsys, root = fs.FileSystem.from_uri(storage)
-        return fsys, f"{root.rstrip('/')}/{path[len(base) + 1 :]}"
-    return fs.FileSystem.from_uri(path)
+    try:
+        return locate(release_dir, entry, storages)
+    except OutsideReleaseError as exc:
+        raise UnsafeReleaseError(f"{release_dir}: {exc}") from None
 
 
 def published_shards(manifest: dict, regions: Iterable[str] | None = None) -> list[dict]:
@@ -110,6 +113,19 @@ def _hash(fsys, path: str) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+def _storages(release_dir, policy) -> dict | None:
+    return region_storages(policy, release_dir) if policy is not None else None
+
+
+def _policy(policy):
+    """A `Policy` from a path (or None, or a Policy); `PolicyError` for a bad file."""
+    if isinstance(policy, str | os.PathLike):
+        from schemas.policy import load_policy
+
+        return load_policy(policy)
+    return policy
+
+
 # ---------------------------------------------------------------- verification
 
 
@@ -117,7 +133,7 @@ def _hash(fsys, path: str) -> tuple[int, str]:
 class FileCheck:
     """One file compared with its manifest entry; `problem` is None when size and sha256 both match."""
 
-    kind: str  # shard, ledger, doc
+    kind: str  # shard, ledger, doc, file
     path: str
     expected_bytes: int | None
     expected_sha256: str
@@ -132,23 +148,25 @@ class FileCheck:
 
 @dataclass
 class VerifyReport:
-    """The outcome of `verify`: integrity of the files, and whether a valid approval covers this manifest."""
+    """The outcome of `verify`: integrity of the files, and whether a valid signed approval covers this manifest."""
 
     release_dir: str
     manifest_sha256: str | None = None
     files: list[FileCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # integrity problems, one line each
+    stray: list[str] = field(default_factory=list)  # files in the folder the manifest does not list
     approval: dict | None = None
     approval_problem: str | None = None
+    signer: str | None = None  # owner of the trusted key that signed, as the trust list names it
 
     @property
     def integrity_ok(self) -> bool:
-        """Every listed file exists with the recorded size and sha256, and the manifest could be read."""
+        """Every listed file exists with the recorded size and sha256, the manifest could be read, no stray file."""
         return self.manifest_sha256 is not None and not self.problems
 
     @property
     def approved(self) -> bool:
-        """approval.json exists and names the manifest's current sha256."""
+        """approval.json is a valid signature over the manifest's current sha256 by a trusted, unrevoked key."""
         return self.approval is not None and self.approval_problem is None
 
     @property
@@ -163,20 +181,24 @@ class VerifyReport:
             "approved": self.approved,
             "manifest_sha256": self.manifest_sha256,
             "problems": self.problems,
+            "stray_files": self.stray,
             "approval": self.approval,
             "approval_problem": self.approval_problem,
+            "signer": self.signer,
             "files": [asdict(f) | {"ok": f.ok} for f in self.files],
         }
 
     def summary(self) -> str:
         """Human-readable lines: what was checked, every problem, the approval."""
-        n = {k: sum(1 for f in self.files if f.kind == k) for k in ("shard", "ledger", "doc")}
+        n = {k: sum(1 for f in self.files if f.kind == k) for k in ("shard", "ledger", "doc", "file")}
         lines = [f"release:  {self.release_dir}", f"manifest: sha256 {self.manifest_sha256 or '-'}",
-                 f"checked:  {n['shard']} shard(s), {n['ledger']} ledger file(s), {n['doc']} document(s)"]  # fmt: skip
+                 (f"checked:  {n['shard']} shard(s), {n['ledger']} ledger file(s), {n['doc']} document(s), "
+                  f"{n['file']} report and other file(s)")]  # fmt: skip
         lines += [f"PROBLEM   {p}" for p in self.problems]
         if self.approved:
             a = self.approval or {}
-            lines.append(f"approval: approved by {a.get('approved_by')} at {a.get('approved_at')}")
+            lines.append(f"approval: signed by key {a.get('key_id')} ({self.signer or 'no owner in the trust list'}) "
+                         f"as {a.get('approved_by')!r} at {a.get('approved_at')}")  # fmt: skip
         else:
             lines.append(f"approval: NOT APPROVED ({self.approval_problem})")
         verdict = "OK" if self.ok else "FAILED" if not self.integrity_ok else "INTACT BUT UNAPPROVED"
@@ -198,27 +220,29 @@ def read_approval(release_dir: str | os.PathLike) -> dict | None:
     return data
 
 
-def _approval_status(release_dir, manifest_sha: str) -> tuple[dict | None, str | None]:
+def _approval_status(release_dir, manifest_sha: str, trust) -> tuple[dict | None, str | None, str | None]:
+    """(approval record, problem or None, signer's owner name) for the manifest with sha256 `manifest_sha`."""
     try:
         approval = read_approval(release_dir)
     except ReleaseError as exc:
-        return None, str(exc)
+        return None, str(exc), None
     if approval is None:
-        return None, f"no {APPROVAL}"
-    if approval.get("manifest_sha256") != manifest_sha:
-        return approval, (f"{APPROVAL} approves manifest sha256 {approval.get('manifest_sha256')}, but {MANIFEST} "
-                          f"now has sha256 {manifest_sha}")  # fmt: skip
-    return approval, None
+        return None, f"no {APPROVAL}", None
+    key, problem = signing.check_approval(approval, manifest_sha, trust)
+    return approval, problem, (key.owner if key is not None and problem is None else None)
 
 
-def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = None,
-           ledger: bool = True) -> VerifyReport:  # fmt: skip
-    """Re-hash the release's files and check its approval; never raises for a bad release, it reports.
+def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = None, ledger: bool = True,
+           trust=None, policy=None, strays: bool = True) -> VerifyReport:  # fmt: skip
+    """Check where the manifest points, re-hash the release's files, and check its signed approval; reports, never
+    raises for a bad release (a bad `policy` raises `PolicyError`, a bad trust file is the approval problem).
 
-    Checks every published shard (or only the manifest paths in `shards`), every ledger file when `ledger` is true,
-    and every generated document the manifest lists under `docs`, comparing size and sha256 with the manifest. A
-    missing or unreadable file is a problem, not an exception. The approval check needs no file reads beyond
-    release.json and approval.json, so it is always done.
+    Every manifest path must lie inside the release folder, or for a shard under its region's storage as `policy`
+    (a path or `Policy`) names it; one that does not is a problem and is never opened. Then every published shard (or
+    only the manifest paths in `shards`), every ledger file when `ledger` is true, every generated document and every
+    other published file (`files`: report, gate results, quarantine) is compared by size and sha256 with the manifest;
+    a missing or unreadable file is a problem, not an exception. With `strays`, files in the folder that the manifest
+    does not list are problems too. The approval is checked against `trust` (see `signing.resolve_trust`).
     """
     report = VerifyReport(release_dir=str(release_dir))
     try:
@@ -227,6 +251,10 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
         report.problems.append(str(exc))
         report.approval_problem = "no manifest to approve"
         return report
+    policy = _policy(policy)
+    storages = _storages(release_dir, policy)
+    unsafe = path_problems(release_dir, manifest, storages)
+    report.problems += unsafe
     wanted = set(shards) if shards is not None else None
     entries = [("shard", s) for s in published_shards(manifest) if wanted is None or s["path"] in wanted]
     if wanted is not None:
@@ -235,10 +263,17 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
     if ledger:
         entries += [("ledger", e) for e in manifest.get("ledger", [])]
     entries += [("doc", e) for e in manifest.get("docs", [])]
+    if shards is None:
+        entries += [("file", e) for e in manifest.get("files", [])]
     for kind, entry in entries:
         check = FileCheck(kind, entry["path"], entry.get("bytes"), entry.get("sha256", ""))
         try:
-            fsys, path = shard_location(release_dir, entry)
+            fsys, path = locate(release_dir, entry, storages)
+        except OutsideReleaseError:
+            check.problem = "not read: points outside the release"  # reported above, with the reason
+            report.files.append(check)
+            continue
+        try:
             check.actual_bytes, check.actual_sha256 = _hash(fsys, path)
         except (OSError, ValueError) as exc:  # missing file, unreachable store: a finding, not a crash
             check.problem = f"cannot be read: {' '.join(str(exc).split())[:200]}"
@@ -250,51 +285,97 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
         if check.problem:
             report.problems.append(f"{kind} {check.path}: {check.problem}")
         report.files.append(check)
-    report.approval, report.approval_problem = _approval_status(release_dir, report.manifest_sha256)
+    if strays and shards is None:
+        report.stray = stray_files(release_dir, manifest)
+        report.problems += [f"stray file {p}: in the release folder but not in the manifest (no reader sees it; "
+                            "remove it, or find out who put it there)" for p in report.stray]  # fmt: skip
+    try:
+        trust = signing.resolve_trust(trust, policy)
+    except signing.SigningError as exc:
+        report.approval, report.approval_problem = _read_approval_quietly(release_dir), f"trust list unusable: {exc}"
+        return report
+    report.approval, report.approval_problem, report.signer = _approval_status(release_dir, report.manifest_sha256,
+                                                                               trust)  # fmt: skip
     return report
 
 
-def approve(release_dir: str | os.PathLike, by: str, note: str = "") -> dict:
-    """Record an approval of exactly the manifest now in the folder; return the record written to approval.json.
+def _read_approval_quietly(release_dir) -> dict | None:
+    try:
+        return read_approval(release_dir)
+    except ReleaseError:
+        return None
 
-    Refuses (`ReleaseError`) when `by` is empty, when release.json is missing, or when any file differs from the
-    manifest (the full `verify` runs first, so an approval is never given to files nobody checked). release.json is
-    not modified; an earlier approval.json is replaced. `pipeline_version` names the Terroir version that verified
-    and approved (the version that built the release is inside the approved manifest).
+
+def approve(release_dir: str | os.PathLike, by: str | None = None, note: str = "", *, key=None,
+            passphrase_env: str | None = None, trust=None, policy=None) -> dict:  # fmt: skip
+    """Sign an approval of exactly the manifest now in the folder; return the record written to approval.json.
+
+    `key` is the officer's private key file (default: `signing.find_signing_key()`); `by` defaults to the owner
+    named in the key's `.pub` file. Refuses (`ReleaseError`) without a name, without a usable key, with a key file
+    inside the release folder, when release.json is missing, and when a trust list is configured (`trust`, the
+    environment or the policy) that would not accept the key; refuses (`TamperedReleaseError`) when any file differs
+    from the manifest, a path points outside or a stray file is present (the full `verify` runs first, so an approval
+    is never given to files nobody checked). release.json is not modified; an earlier approval.json is replaced.
+    `pipeline_version` names the Terroir version that verified and signed.
     """
     from pipelines.run import PIPELINE_VERSION
 
-    if not by or not by.strip():
-        raise ReleaseError("an approval needs the approver's name (--by)")
-    report = verify(release_dir)
+    try:
+        key_path = signing.find_signing_key(key)
+        inside = signing.release_folder_above(key_path)
+        if inside is not None:
+            raise signing.SigningError(f"private key {key_path} lies inside the release folder {inside}; move it to "
+                                       "your key folder, out of every release")  # fmt: skip
+        private, key_id, owner = signing.load_private_key(key_path, passphrase_env)
+    except signing.SigningError as exc:
+        raise ReleaseError(str(exc)) from None
+    by = (by or owner or "").strip()
+    if not by:
+        raise ReleaseError("an approval needs the approver's name (--by), or a key whose .pub file names its owner")
+    policy = _policy(policy)
+    report = verify(release_dir, trust=trust, policy=policy)
     if report.manifest_sha256 is None:
         raise ReleaseError("; ".join(report.problems))
     if not report.integrity_ok:
         raise TamperedReleaseError(
-            f"{release_dir}: refusing to approve, {len(report.problems)} file(s) differ from the manifest:\n  "
+            f"{release_dir}: refusing to approve, {len(report.problems)} problem(s):\n  "
             + "\n  ".join(report.problems),
             report,
         )
-    record = {
-        "manifest_sha256": report.manifest_sha256,
-        "approved_by": by.strip(),
-        "note": note,
-        "approved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "pipeline_version": PIPELINE_VERSION,
-    }
+    record = signing.sign_approval(private, {
+        "manifest_sha256": report.manifest_sha256, "approved_by": by, "note": note or "",
+        "approved_at": signing.now_utc(), "pipeline_version": PIPELINE_VERSION,
+    })  # fmt: skip
+    try:
+        configured = signing.resolve_trust(trust, policy)
+    except signing.SigningError as exc:
+        raise ReleaseError(f"trust list unusable: {exc}") from None
+    if configured is not None:
+        _key, problem = signing.check_approval(record, report.manifest_sha256, configured)
+        if problem:
+            raise ReleaseError(f"refusing to approve: the configured trust list would not accept it ({problem}); "
+                               "add the public key with `terroir keys trust`")  # fmt: skip
     path = Path(release_dir) / APPROVAL
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+    log.info("approved %s: manifest sha256 %s, key %s", release_dir, record["manifest_sha256"], key_id)
     return record
 
 
-def _guard(release_dir, allow_unapproved: bool, verify_files: bool,
-           shards: Iterable[str] | None = None) -> tuple[dict, str]:  # fmt: skip
-    """(manifest, its sha256) after the checks asked for; raises Tampered- or UnapprovedReleaseError otherwise."""
+def _guard(release_dir, allow_unapproved: bool, verify_files: bool, shards: Iterable[str] | None = None,
+           trust=None, policy=None) -> tuple[dict, str, dict | None]:  # fmt: skip
+    """(manifest, its sha256, region storages) after the checks asked for; raises Unsafe-, Tampered- or
+    UnapprovedReleaseError otherwise. Manifest paths are always checked, before any file is read."""
     manifest, sha = read_manifest(release_dir)
+    policy = _policy(policy)
+    storages = _storages(release_dir, policy)
+    unsafe = path_problems(release_dir, manifest, storages)
+    if unsafe:
+        raise UnsafeReleaseError(f"{release_dir}: the manifest names {len(unsafe)} file(s) outside the release; "
+                                 "refusing to read any of it:\n  " + "\n  ".join(unsafe))  # fmt: skip
     if verify_files:
-        report = verify(release_dir, shards=shards, ledger=False)
+        report = verify(release_dir, shards=shards, ledger=False, policy=policy, strays=False)
         if not report.integrity_ok:
             raise TamperedReleaseError(
                 f"{release_dir}: {len(report.problems)} file(s) differ from the manifest; refusing to read it "
@@ -302,38 +383,46 @@ def _guard(release_dir, allow_unapproved: bool, verify_files: bool,
                 report,
             )
     if not allow_unapproved:
-        _approval, problem = _approval_status(release_dir, sha)
+        try:
+            resolved = signing.resolve_trust(trust, policy)
+        except signing.SigningError as exc:
+            raise UnapprovedReleaseError(f"{release_dir}: cannot check the approval, trust list unusable: "
+                                         f"{exc}") from None  # fmt: skip
+        _approval, problem, _signer = _approval_status(release_dir, sha, resolved)
         if problem:
             raise UnapprovedReleaseError(
                 f"{release_dir}: release is not approved ({problem}); a compliance officer approves it with "
-                "`terroir approve DIR --by NAME`, or pass allow_unapproved=True to read it anyway"
+                "`terroir approve DIR --key KEYFILE`, or pass allow_unapproved=True to read it anyway"
             )
-    return manifest, sha
+    return manifest, sha, storages
 
 
 # ---------------------------------------------------------------- readers
 
 
 def open_release(release_dir: str | os.PathLike, allow_unapproved: bool = False, verify: bool = True,
-                 regions: Iterable[str] | None = None):  # fmt: skip
+                 regions: Iterable[str] | None = None, *, trust=None, policy=None):  # fmt: skip
     """A `pyarrow.dataset.Dataset` over the release's published shards (all regions, or only `regions`).
 
-    Raises `UnapprovedReleaseError` unless an approval names the manifest as it is (or `allow_unapproved`), and
-    `TamperedReleaseError` when a shard's size or sha256 differs from the manifest (unless `verify=False`, which skips
-    re-hashing: every byte of every shard is read once to verify). Files are those the manifest lists, never a folder
-    listing, so a stray or quarantined file is never visible. The schema is the corpus contract.
+    Raises `UnsafeReleaseError`, before reading anything, when a manifest path points outside the release (or, for a
+    shard, outside the storage `policy` names for its region); `UnapprovedReleaseError` unless approval.json is a
+    valid signature over the manifest as it is by a key of the trust list (`trust`, $TERROIR_TRUST or the policy's
+    `approval.trusted_keys`; not checked with `allow_unapproved`); and `TamperedReleaseError` when a shard's size or
+    sha256 differs from the manifest (unless `verify=False`, which skips re-hashing: every byte of every shard is read
+    once to verify). Files are those the manifest lists, never a folder listing, so a stray or quarantined file is
+    never visible. The schema is the corpus contract.
     """
     import pyarrow.dataset as pads
 
     from schemas import CORPUS_SCHEMA
 
-    manifest, _sha = _guard(release_dir, allow_unapproved, verify)
+    manifest, _sha, storages = _guard(release_dir, allow_unapproved, verify, trust=trust, policy=policy)
     entries = published_shards(manifest, regions)
     groups: dict[str, tuple[object, list[str]]] = {}
     for entry in entries:
-        fsys, path = shard_location(release_dir, entry)
+        fsys, path = shard_location(release_dir, entry, storages)
         # one child dataset per store: regions may live in different buckets or on different endpoints
-        store = (entry.get("storage") or "") if "://" in entry["path"] else ""
+        store = storages[entry["residency_region"]].uri if "://" in entry["path"] else ""
         groups.setdefault(store, (fsys, []))[1].append(path)
     children = [pads.dataset(paths, schema=CORPUS_SCHEMA, format="parquet", filesystem=fsys)
                 for fsys, paths in groups.values()]  # fmt: skip
@@ -373,182 +462,35 @@ def _rows(fsys, path: str, columns: list[str] | None, batch_size: int) -> Iterat
 def iter_documents(release_dir: str | os.PathLike, rank: int = 0, world_size: int = 1, *,
                    columns: list[str] | None = None, regions: Iterable[str] | None = None, batch_size: int = 1024,
                    worker_id: int = 0, num_workers: int = 1, allow_unapproved: bool = False,
-                   verify: bool = True) -> Iterator[dict]:  # fmt: skip
+                   verify: bool = True, trust=None, policy=None) -> Iterator[dict]:  # fmt: skip
     """Rows (dicts) of this reader's shard files in file order, rows in the order stored; no torch needed.
 
     Files are split by `assign_shards`. With `verify`, only this reader's files are re-hashed (each rank checks its
-    own share, not the whole release). Refuses unapproved or tampered releases like `open_release`. `pii_counts`
-    comes back as a dict of entity type to count.
+    own share, not the whole release). Refuses unsafe, unapproved or tampered releases like `open_release`.
+    `pii_counts` comes back as a dict of entity type to count.
     """
     manifest, _sha = read_manifest(release_dir)
     by_path = {s["path"]: s for s in published_shards(manifest, regions)}
     mine = assign_shards(list(by_path), rank, world_size, worker_id, num_workers)
-    _guard(release_dir, allow_unapproved, verify, shards=mine)
+    _m, _s, storages = _guard(release_dir, allow_unapproved, verify, shards=mine, trust=trust, policy=policy)
     if not mine and worker_id == 0:
         log.warning("rank %d of %d gets no shard file: the release has %d", rank, world_size, len(by_path))
     for p in mine:
-        fsys, path = shard_location(release_dir, by_path[p])
+        fsys, path = shard_location(release_dir, by_path[p], storages)
         yield from _rows(fsys, path, columns, batch_size)
 
 
-def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streaming: bool = False,
-               regions: Iterable[str] | None = None, allow_unapproved: bool = False, verify: bool = True):  # fmt: skip
-    """The release as a Hugging Face `datasets.Dataset` (or `IterableDataset` with `streaming=True`).
-
-    Needs the optional `datasets` package (`pip install 'terroir[hf]'`); raises ImportError naming it otherwise.
-    Refuses unapproved or tampered releases like `open_release`. `datasets` has no Arrow map type, so `pii_counts`
-    is given as a list of {"key", "value"} records (the map's own storage layout); every other column is unchanged.
-    Rows come in shard path order, then stored order. The non-streaming dataset is written to the `datasets` cache
-    under a fingerprint of the approved manifest, so a second call reads the cache.
-    """
-    try:
-        import datasets
-    except ImportError:
-        raise ImportError(
-            "hf_dataset needs Hugging Face `datasets`, an optional dependency: pip install 'terroir[hf]' "
-            "(or pip install datasets)"
-        ) from None
-
-    manifest, sha = _guard(release_dir, allow_unapproved, verify)
-    entries = published_shards(manifest, regions)
-    features = datasets.Features.from_arrow_schema(_hf_schema())
-    # a list in gen_kwargs is what `datasets` splits between workers and nodes: one item per shard file
-    gen_kwargs = {"release_dir": str(release_dir), "entries": entries}
-    if streaming:
-        return datasets.IterableDataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
-                                                       split=datasets.Split(split))  # fmt: skip
-    key = json.dumps([sha, [e["path"] for e in entries], "terroir-hf-1"])
-    return datasets.Dataset.from_generator(_hf_rows, features=features, gen_kwargs=gen_kwargs,
-                                           split=datasets.Split(split),
-                                           fingerprint=hashlib.sha256(key.encode()).hexdigest())  # fmt: skip
-
-
-def _hf_schema():
-    import pyarrow as pa
-
-    from schemas import CORPUS_SCHEMA
-
-    i = CORPUS_SCHEMA.get_field_index("pii_counts")
-    entry_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.int32())]))
-    return CORPUS_SCHEMA.set(i, pa.field("pii_counts", entry_type)).remove_metadata()
-
-
-def _hf_rows(release_dir: str, entries: list[dict]) -> Iterator[dict]:
-    import pyarrow.parquet as pq
-
-    schema = _hf_schema()
-    for entry in entries:
-        fsys, path = shard_location(release_dir, entry)
-        with fsys.open_input_file(path) as f:
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=1024):
-                i = batch.schema.get_field_index("pii_counts")
-                batch = batch.set_column(i, "pii_counts", batch.column(i).cast(schema.field(i).type))
-                yield from batch.to_pylist()
-
-
-def _torch_dataset_class():
-    try:
-        import torch.utils.data as tud
-    except ImportError:
-        raise ImportError(
-            "TerroirIterableDataset needs PyTorch, an optional dependency: pip install 'terroir[torch]' "
-            "(or pip install torch)"
-        ) from None
-
-    class TerroirIterableDataset(tud.IterableDataset):
-        """Rows of this rank's share of an approved release, for `torch.utils.data.DataLoader`.
-
-        Shard files are sorted by path and dealt round-robin to ranks (`rank`, `world_size`), then round-robin to
-        the DataLoader's workers inside a rank; rows come in file order. The release is checked once, when the
-        dataset is built (approval, and the sha256 of this rank's files with `verify=True`); refused like
-        `open_release` unless `allow_unapproved`. Items are dicts of column name to Python value.
-        """
-
-        def __init__(self, release_dir, rank: int = 0, world_size: int = 1, *, columns: list[str] | None = None,
-                     regions: Iterable[str] | None = None, batch_size: int = 1024, allow_unapproved: bool = False,
-                     verify: bool = True):  # fmt: skip
-            super().__init__()
-            self.release_dir = str(release_dir)
-            self.rank, self.world_size = rank, world_size
-            self.columns, self.batch_size = columns, batch_size
-            self.regions = list(regions) if regions is not None else None
-            manifest, _sha = read_manifest(self.release_dir)
-            self._entries = {s["path"]: s for s in published_shards(manifest, self.regions)}
-            self.files = assign_shards(list(self._entries), rank, world_size)
-            _guard(self.release_dir, allow_unapproved, verify, shards=self.files)
-
-        def __iter__(self):
-            info = tud.get_worker_info()
-            worker_id, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
-            for p in assign_shards(list(self._entries), self.rank, self.world_size, worker_id, num_workers):
-                fsys, path = shard_location(self.release_dir, self._entries[p])
-                yield from _rows(fsys, path, self.columns, self.batch_size)
-
-    # a module-level name, so DataLoader workers started with "spawn" can unpickle the dataset
-    TerroirIterableDataset.__module__ = __name__
-    TerroirIterableDataset.__qualname__ = "TerroirIterableDataset"
-    return TerroirIterableDataset
-
-
 def __getattr__(name: str):
-    # PEP 562: the torch class is built on first use, so importing this module never imports torch
-    if name == "TerroirIterableDataset":
-        cls = _torch_dataset_class()
-        globals()[name] = cls
-        return cls
+    # PEP 562: the framework readers and the command line live in their own modules; importing this one imports
+    # neither torch nor `datasets`
+    if name in ("hf_dataset", "TerroirIterableDataset"):
+        from pipelines import release_loaders
+
+        value = getattr(release_loaders, name)
+        globals()[name] = value
+        return value
+    if name in ("add_release_commands", "run_release_command"):
+        from pipelines import release_cli
+
+        return getattr(release_cli, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_release_commands(sub) -> None:
-    """Add `approve`, `verify` and `docs` to the `terroir` argparse sub-parsers."""
-    a = sub.add_parser("approve", help="approve a verified release: records who approved exactly this manifest")
-    a.add_argument("release", metavar="DIR", help="release folder (holds release.json)")
-    a.add_argument("--by", required=True, metavar="NAME", help="who approves (recorded in approval.json)")
-    a.add_argument("--note", default="", metavar="TEXT", help="why, or with what reservation")
-    v = sub.add_parser("verify", help="re-hash a release's shards and ledger, and check its approval")
-    v.add_argument("release", metavar="DIR", help="release folder (holds release.json)")
-    v.add_argument("--json", action="store_true", help="print the full report as JSON")
-    v.add_argument("--allow-unapproved", action="store_true", help="exit 0 when intact even if not approved")
-    d = sub.add_parser("docs", help="(re)write a release's AI Act summary, Croissant metadata and dataset card")
-    d.add_argument("release", metavar="DIR", help="release folder (holds release.json)")
-    d.add_argument("--policy", required=True, help="the policy file the release was built with")
-    d.add_argument("--sme", action="store_true", help="list the top 5%% of domains (at most 1,000), as for SMEs")
-
-
-def run_release_command(args) -> int:
-    """Run `approve`, `verify` or `docs`; return the exit code (0 ok, 1 refused or failed, 2 unusable input)."""
-    import sys
-
-    if args.command == "approve":
-        try:
-            record = approve(args.release, args.by, args.note)
-        except TamperedReleaseError as exc:
-            print(f"terroir: {exc}", file=sys.stderr)
-            return 1
-        except ReleaseError as exc:
-            print(f"terroir: {exc}", file=sys.stderr)
-            return 2
-        print(f"approved: {args.release} (manifest sha256 {record['manifest_sha256']}) by {record['approved_by']}")
-        return 0
-    if args.command == "verify":
-        report = verify(args.release)
-        print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
-        if report.manifest_sha256 is None:
-            return 2
-        return 0 if report.integrity_ok and (report.approved or args.allow_unapproved) else 1
-    if args.command == "docs":
-        from pipelines.release_docs import regenerate_docs
-        from schemas.policy import PolicyError
-
-        try:
-            written = regenerate_docs(args.release, args.policy, sme=args.sme)
-        except (ReleaseError, PolicyError) as exc:
-            print(f"terroir: {exc}", file=sys.stderr)
-            return 2
-        for entry in written:
-            print(f"wrote:    {Path(args.release) / entry['path']}")
-        return 0
-    raise ValueError(f"not a release command: {args.command}")

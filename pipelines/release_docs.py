@@ -44,6 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filters.ner import names_by_language, names_summary
+
 TO_COMPLETE = "TO BE COMPLETED BY THE PROVIDER"
 TEMPLATE = (
     "European Commission, Explanatory Notice and Template for the Public Summary of Training Content for "
@@ -594,6 +596,7 @@ def _processing(manifest: dict, stats: dict, policy, cfg: dict) -> dict:
                 "national_id_countries": list(policy.pii_countries),
                 "documents_redacted": _funnel(stats, "pii", "redacted"),
                 "entities_redacted": dict(sorted((stats.get("counts", {}).get("pii_redacted") or {}).items())),
+                "names_by_language": names_by_language(policy.pii_ner, stats.get("languages", []), policy.languages),
             },
             "takedown_documents_removed": _funnel(stats, "takedown", "dropped"),
             "pipeline_note": "Terroir applies no classifier for illegal content (such as child sexual abuse material "
@@ -797,6 +800,7 @@ def render_ai_act_summary_md(summary: dict) -> str:
     md.item(f"Personal data: {pii['method']}, operator `{pii['operator']}`; entities ",
             f"{', '.join(pii['entities'])}{ids}. ",
             f"{pii['documents_redacted']:,} document(s) redacted; entities replaced: {counts}.")
+    md.item(f"Names, places and organisations (NER) per language: {names_summary(pii['names_by_language'])}.")
     md.item(f"Takedown: {ill['takedown_documents_removed']:,} document(s) removed on request.")
     md.item(ill["pipeline_note"])
     md.item("Measures of the provider: ", _val(ill["provider_measures"]))
@@ -1142,6 +1146,7 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
             _val([f"{k} {v:,}" for k, v in pii["entities_redacted"].items()]),
             ". Per-document counts are in the `pii_counts` column. Names and addresses are not removed unless an NER ",
             "model is configured.")
+    md.para(f"Names, places and organisations (NER) per language: {names_summary(pii['names_by_language'])}.")
     md.heading(2, "Rights")
     md.para("Web documents whose archived response reserves text-and-data-mining rights (TDMRep file, header or ",
             "meta; robots.txt disallow for AI-training crawlers; noai; Content-Usage) are ",
@@ -1155,17 +1160,18 @@ def dataset_card(manifest: dict, stats: dict, policy, shard_paths: list | None =
             "quality heuristics err on short, mixed-language and OCR text; origin from a ccTLD is a heuristic. ",
             "Composition follows the sources and the policy's scope, not any population.")
     md.heading(2, "How to load")
-    md.para("A training job reads a release only once a compliance officer has approved it (`approval.json`); ",
-            "the readers below refuse an unapproved release, or one whose files differ from `release.json`.")
+    md.para("A training job reads a release only once a compliance officer has signed it (`approval.json`, checked ",
+            "against the officers' trust list: `trust=` or `$TERROIR_TRUST`); the readers below refuse an unapproved ",
+            "release, one signed by an untrusted or revoked key, or one whose files differ from `release.json`.")
     md.lines += [
         "```python",
         "from pipelines.release import hf_dataset, open_release",
         "",
         "import pyarrow.dataset as pads",
         "",
-        'ds = open_release("path/to/release")  # pyarrow.dataset.Dataset over the published shards',
+        'ds = open_release("path/to/release", trust="officers.json")  # pyarrow.dataset.Dataset of the shards',
         'table = ds.to_table(columns=["doc_id", "text"], filter=pads.field("lang") == "sv")',
-        'hf = hf_dataset("path/to/release")  # datasets.Dataset (needs `datasets`)',
+        'hf = hf_dataset("path/to/release", trust="officers.json")  # datasets.Dataset (needs `datasets`)',
         "```",
         "",
     ]
@@ -1237,13 +1243,16 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
             f"policy {policy_path} (sha256 {policy.sha256}) is not the policy release {release_dir} was built with "
             f"(sha256 {expected})"
         )
+    from pipelines.release_files import region_storages
+
+    storages = region_storages(policy, release_dir)  # shards outside the folder: only under the policy's storage
     tables = []
     for entry in manifest.get("ledger", []):
-        fsys, path = shard_location(release_dir, entry)
+        fsys, path = shard_location(release_dir, entry, storages)
         with fsys.open_input_file(path) as f:
             tables.append(pq.read_table(f))
     ledger = pa.concat_tables(tables) if tables else LEDGER_SCHEMA.empty_table()
-    shards = [shard_location(release_dir, e) for e in published_shards(manifest)]
+    shards = [shard_location(release_dir, e, storages) for e in published_shards(manifest)]
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(fsys.open_input_file(p)) for fsys, p in shards]
         stats = release_stats(ledger, files)

@@ -122,6 +122,11 @@ def render_report(path: Path, manifest: dict, stats: dict, gate_results: list[di
         tiers.setdefault(k, {})[tier] = n
     pii_rows = [[_t(k), f"{v:,}", f"{tiers.get(k, {}).get('validated', 0):,}", f"{tiers.get(k, {}).get('pattern', 0):,}",
                  f"{tiers.get(k, {}).get('ner', 0):,}"] for k, v in c["pii_redacted"].items()]  # fmt: skip
+    from filters.ner import names_by_language
+
+    names_rows = [[_t(r["language"]), f"{r['documents']:,}", _t(r["names"]),
+                   _t(" ".join(x for x in (r["pipeline"], r["pipeline_version"]) if x) or "none")]
+                  for r in names_by_language(policy.pii_ner, stats["languages"], policy.languages)]  # fmt: skip
     gate_rows = []
     for g in gate_results:
         fails = [f"{e['expectation']}({e['column'] or ''})" for e in g["expectations"] if not e["success"]]
@@ -133,6 +138,10 @@ def render_report(path: Path, manifest: dict, stats: dict, gate_results: list[di
                    f"<code>{_t(s['sha256'][:16])}…</code>"] for s in manifest["shards"]]  # fmt: skip
     q_rows = [[f"<code>{_t(s['path'])}</code>", _t(s["residency_region"]), f"{s['rows']:,}",
                _t(", ".join(s["failed_expectations"]))] for s in manifest["quarantined_shards"]]  # fmt: skip
+    held_rows = [[f"<code>{_t(h['path'])}</code>", _t(h["residency_region"]), f"{h['rows']:,}",
+                  _t(", ".join(f"{k}: {v:,}" for k, v in h["failed_expectations"].items())),
+                  "<br>".join(f"<code>{_t(i)}</code>: {n:,}" for i, n in h.get("inputs", {}).items())]
+                 for h in manifest.get("quarantined_documents", [])]  # fmt: skip
     input_rows = [[_t(i["source_id"]), f"<code>{_t(i['path'])}</code>", _t(i["format"]), f"{i['bytes']:,}",
                    f"<code>{_t(i['sha256'])}</code>"] for i in manifest["inputs"]]  # fmt: skip
     error_rows = [[_t(e["stage"]), f"<code>{_t(e['input'] or '')}</code>", _t(e["reason"])] for e in stats["errors"]]
@@ -160,7 +169,9 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 <h3>Origin jurisdictions</h3>{_table(['origin', 'region', 'documents'], juris_rows, {2})}
 <h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats['origin_basis']], {1})}
 {render_origin_section(stats.get('origin'))}</section>
-<section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}</section>
+<section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}
+<h3 id="names">Names, places and organisations (NER) per language</h3>
+{_table(['language', 'documents published', 'names', 'NER pipeline'], names_rows, {1})}</section>
 <section id="rights"><h2>Rights decisions by basis</h2>
 {_table(['rights status', 'basis', 'decision', 'documents'],
         [[_t(st), _t(b), _t(d), f'{n:,}'] for st, b, d, n in stats['rights_decisions']], {3})}</section>
@@ -176,7 +187,12 @@ document.</p></section>
 <section id="gate"><h2>Validation gate</h2>{data_docs}
 {_table(['shard', 'rows', 'verdict', 'expectations met', 'failed'], gate_rows, {1})}</section>
 <section id="shards"><h2>Published shards</h2>{_table(['path', 'region', 'rows', 'bytes', 'sha256'], shard_rows, {2, 3})}
-<h3>Quarantined shards</h3>{_table(['path', 'region', 'rows', 'failed expectations'], q_rows, {2})}</section>
+<h3>Quarantined shards</h3>{_table(['path', 'region', 'rows', 'failed expectations'], q_rows, {2})}
+<h3 id="held-back">Documents held back by the gate</h3><p>Where a critical expectation failed on some documents only,
+those documents are held back and the rest of their shard is published after passing the whole suite again. Each held
+document has a <code>gate</code> ledger row naming the expectations it failed.</p>
+{_table(['quarantine file', 'region', 'documents', 'failed expectations (documents)', 'caused by input'], held_rows, {2})}
+</section>
 <section id="errors"><h2>Errors ({len(stats['errors'])})</h2>{_table(['stage', 'input', 'reason'], error_rows)}</section>
 <section id="inputs"><h2>Inputs</h2>{_table(['source', 'path', 'format', 'bytes', 'sha256'], input_rows, {3})}</section>
 </main></body></html>

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.progress import ProgressMonitor
-from pipelines.sources import InputFile, file_sha256, mets_claims, sniff_format
+from pipelines.sources import InputFile, file_sha256, input_root, mets_claims, sniff_format
 from schemas import SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
 
@@ -26,6 +26,10 @@ RUNNERS = ("local", "dask", "flink", "spark")
 
 class ConfigError(ValueError):
     """Wrong configuration: raised before any work starts, with a message that says what to fix."""
+
+
+class WorkersDidNotStart(RuntimeError):
+    """The runner's workers never started: nothing was processed, and the message says what to check."""
 
 
 @dataclass
@@ -45,6 +49,7 @@ class RunOptions:
     job_endpoint: str | None = None  # Beam job server for flink and spark
     extra_beam_args: list[str] = field(default_factory=list)
     dedup_backend: str | None = None  # cpu, gpu or auto: overrides the policy's dedup.fuzzy.backend
+    worker_start_timeout: float = 120.0  # seconds until the first worker must have started; 0 waits for ever
 
 
 @dataclass
@@ -75,6 +80,9 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
     """Expand input arguments into files. Raises `ConfigError` for a missing path or an empty folder."""
     if not args:
         raise ConfigError("no --input given; name at least one file or folder")
+    from filters.pii_metadata import scrubber_for
+
+    scrub = scrubber_for(policy)  # a file name can hold personal data: published paths never do
     files: list[InputFile] = []
     for arg in args:
         sid, raw = parse_input_arg(arg)
@@ -97,17 +105,18 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
         claimed: set[str] = set()
         members: dict[Path, tuple[str, ...]] = {}
         for p, fmt in specs:
-            if fmt == "mets":
-                members[p] = tuple(m for m in mets_claims(str(p)) if os.path.isfile(m))
+            if fmt in ("mets", "didl"):  # METS or DIDL: the ALTO pages it groups are read through it
+                members[p] = tuple(m for m in mets_claims(str(p), base) if os.path.isfile(m))
                 claimed.update(members[p])
         for p, fmt in specs:
             if str(p.resolve()) in claimed:
                 continue  # read through its METS, grouped into articles or issues
             files.append(
                 InputFile(
-                    source_id=sid, path=str(p.resolve()), rel=p.relative_to(base).as_posix(), format=fmt,
+                    source_id=sid, path=str(p.resolve()), rel=scrub.path(p.relative_to(base).as_posix()), format=fmt,
                     text_field=decl.text_field, id_field=decl.id_field, url_field=decl.url_field,
-                    members=members.get(p, ()),
+                    members=members.get(p, ()), max_record_bytes=policy.max_record_bytes,
+                    max_decompressed_bytes=policy.max_decompressed_bytes,
                 )
             )  # fmt: skip
     seen = {}
@@ -155,6 +164,16 @@ def preflight(opts: RunOptions) -> Preflight:
         raise ConfigError(f"--runner {opts.runner} needs --job-endpoint HOST:PORT of a Beam {opts.runner} job server")
     if opts.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if opts.worker_start_timeout < 0:
+        raise ConfigError("--worker-start-timeout must be 0 (wait for ever) or a number of seconds")
+    if opts.runner == "local" and opts.workers > 1:
+        problem = loopback_problem()
+        if problem:
+            raise ConfigError(
+                f"the local runner's {opts.workers} worker processes talk to this process over the loopback "
+                f"interface, which does not work here ({problem}); bring it up (`ip link set lo up`) or run with "
+                "--workers 1, which needs no worker processes"
+            )
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
         raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
     from filters.origin import OriginDatabaseError
@@ -180,7 +199,7 @@ def preflight(opts: RunOptions) -> Preflight:
         raise ConfigError(f"output {out} already holds a published release; pass --overwrite or choose a new folder")
     storages = st.resolve(policy, out.resolve())
     try:
-        st.check(policy, storages)
+        st.check(policy, storages, out.resolve())
     except st.StorageError as exc:
         raise ConfigError(str(exc)) from None
     from filters.pii_policy import check_pii_config
@@ -196,6 +215,30 @@ def preflight(opts: RunOptions) -> Preflight:
     except SuiteError as exc:
         raise ConfigError(str(exc)) from None
     return Preflight(policy, inputs, storages, snapshots)
+
+
+def loopback_problem(timeout_s: float = 2.0) -> str | None:
+    """None when a TCP connection to `localhost` works (what the local runner's workers open to reach the driver),
+    else what failed. Takes milliseconds; without it a run with the loopback interface down waits in gRPC timeouts."""
+    import socket
+
+    problems = []
+    try:
+        addresses = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"localhost does not resolve: {exc}"
+    for family, _, _, _, addr in addresses:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as srv:
+                srv.bind((addr[0], 0))
+                srv.listen(1)
+                srv.settimeout(timeout_s)
+                with socket.create_connection(srv.getsockname()[:2], timeout=timeout_s):
+                    srv.accept()[0].close()
+            return None
+        except OSError as exc:
+            problems.append(f"{addr[0]}: {exc.strerror or exc}")
+    return "; ".join(problems) or "localhost has no address"
 
 
 def beam_options(opts: RunOptions):
@@ -230,26 +273,72 @@ def make_runner(opts: RunOptions):
 
 def execute(opts: RunOptions) -> RunResult:
     """Run everything. Raises `ConfigError` / `PolicyError` before any work when the configuration is wrong."""
+    t0 = time.monotonic()
+    pre = preflight(opts)
+    out = Path(opts.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]):
+        from pipelines.storage import claim
+
+        claim(pre.storage, out)
+        return _execute(opts, pre, out, t0)
+
+
+def work_dir_of(out: Path) -> Path:
+    """Checkpoints, spills and staged shards of a run: beside the release folder, never inside it (checkpoints hold
+    unredacted text), so a crash leaves nothing raw in a folder that is published or copied. Same path on a rerun."""
+    return out.parent / f".{out.name}.terroir-work"
+
+
+class RunLock:
+    """An exclusive lock on the output folder and on every local storage folder for the whole run: a second run on
+    any of them fails at once instead of publishing a release that mixes both runs' inputs. The lock is the kernel's
+    (flock on the folders themselves), so a killed run leaves nothing to clean up and no file in the release."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = sorted({f.resolve() for f in folders})
+        self._fds: list[int] = []
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            for folder in self.folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+                self._fds.append(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ConfigError(
+                        f"{folder} is in use by another terroir run (it holds the folder's lock); wait for that run "
+                        "to finish, or give this one another --output and storage"
+                    ) from None
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for fd in self._fds:
+            os.close(fd)  # closing the descriptor releases its lock
+        self._fds = []
+
+
+def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResult:
     import apache_beam as beam
 
     from pipelines.pipeline import RunPlan, build_pipeline
 
-    t0 = time.monotonic()
-    pre = preflight(opts)
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
-    out = Path(opts.output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "release.json"
-    if manifest_path.exists():
-        manifest_path.unlink()  # unpublish first: nothing stale is visible while we rebuild
-    (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
-    staging = out / "_staging"
-    shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
-    staging.mkdir(parents=True)
-    work = out / "_work"
+    work = work_dir_of(out)
     if not opts.resume:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    staging = work / "staging"
+    shutil.rmtree(staging, ignore_errors=True)  # staged shards are cheap to rebuild from checkpoints
+    staging.mkdir(parents=True)
     (work / "events.jsonl").unlink(missing_ok=True)
     shutil.rmtree(work / "spill", ignore_errors=True)  # spills between stages belong to one attempt
     total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
@@ -271,21 +360,40 @@ def execute(opts: RunOptions) -> RunResult:
 
     warm = threading.Thread(target=_prewarm_gate, name="terroir-prewarm", daemon=True)
     warm.start()
+    stalled = threading.Event()
+    if opts.worker_start_timeout:
+        import _thread
+
+        monitor.watch_worker_start(opts.worker_start_timeout, lambda: (stalled.set(), _thread.interrupt_main()))
     try:
-        p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
-        build_pipeline(p, plan)
-        result = p.run()
         try:
-            result.wait_until_finish()
-        finally:
-            client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
-            if client is not None:
-                client.close()
+            p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
+            build_pipeline(p, plan)
+            result = p.run()
+            try:
+                result.wait_until_finish()
+            finally:
+                client = getattr(result, "client", None)  # the DaskRunner's client; close it or it outlives the run
+                if client is not None:
+                    client.close()
+        except KeyboardInterrupt:
+            if not stalled.is_set():
+                raise
+            _stop_worker_processes()
+            raise WorkersDidNotStart(
+                f"no {opts.runner} runner worker started within {opts.worker_start_timeout:g} s, so nothing was "
+                "processed; check that the workers can start and reach this machine (the local runner's workers use "
+                "localhost; a cluster's need the scheduler), or raise --worker-start-timeout for a slow cluster"
+            ) from None
         t_pipeline = time.monotonic() - t0
         monitor.set_stage("gate and publish")
 
         from pipelines.publish import publish
 
+        # a release already published here (--overwrite) stays intact and loadable while the graph runs; it is
+        # unpublished only now, when the new one is staged and about to replace it
+        manifest_path.unlink(missing_ok=True)
+        (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
         manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
         manifest["resume"] = monitor.summary()
         manifest["timings_s"]["steps"] = monitor.step_summary()
@@ -296,7 +404,21 @@ def execute(opts: RunOptions) -> RunResult:
     shutil.rmtree(staging, ignore_errors=True)
     if not opts.keep_work:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(out / "_work", ignore_errors=True)  # where releases of earlier versions kept it
+        shutil.rmtree(out / "_staging", ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def _stop_worker_processes() -> None:
+    """End the worker processes this run started (a stalled runner leaves them waiting for the driver)."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        child.kill()
 
 
 def _prewarm_gate() -> None:
@@ -330,15 +452,16 @@ def write_json_atomically(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def input_checksums(inputs: list[InputFile]) -> list[dict]:
-    """Every file read, METS members included, with size and sha256."""
+def input_checksums(inputs: list[InputFile], scrub=None) -> list[dict]:
+    """Every file read, METS members included, with size and sha256 (member paths through `scrub.path` if given)."""
     out = []
     for f in sorted(inputs, key=lambda f: (f.source_id, f.rel)):
         out.append({"source_id": f.source_id, "path": f.rel, "format": f.format, "bytes": os.path.getsize(f.path),
                     "sha256": file_sha256(f.path)})  # fmt: skip
-        base = Path(f.path).parent
+        root = input_root(f).resolve()
         for m in sorted(f.members):
-            rel = (Path(f.rel).parent / Path(m).relative_to(base)).as_posix()
+            rel = Path(m).relative_to(root).as_posix()
+            rel = scrub.path(rel) if scrub is not None else rel
             out.append({"source_id": f.source_id, "path": rel, "format": f"alto (via {f.rel})",
                         "bytes": os.path.getsize(m), "sha256": file_sha256(m)})  # fmt: skip
     return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -23,8 +22,16 @@ from filters.extract import (
     href_to_relpath,
     is_mets,
     parse_alto,
-    parse_mets,
     tei_text,
+)
+from filters.extract.didl import is_didl
+from pipelines.archive_reader import (
+    BudgetExceeded,
+    Repair,
+    looks_like_crawler_log,
+    non_document_kind,
+    parse_record,
+    raw_records,
 )
 from pipelines.ledger import ledger_row
 
@@ -48,6 +55,8 @@ class InputFile:
     id_field: str | None = None
     url_field: str | None = "url"
     members: tuple[str, ...] = ()  # for a METS file: the ALTO files it groups (absolute paths)
+    max_record_bytes: int = 64 << 20  # policy extraction.max_record_bytes
+    max_decompressed_bytes: int = 16 << 30  # policy extraction.max_decompressed_bytes
 
 
 def sniff_format(path: str) -> str:
@@ -64,8 +73,8 @@ def sniff_format(path: str) -> str:
                 head = f.read(4096)
         except OSError:
             return "unknown"
-        if is_mets(head):
-            return "mets"
+        if is_mets(head) or is_didl(head):
+            return "mets"  # a package of ALTO pages: METS, or DIDL as Delpher serves it
         if b"<alto" in head:
             return "alto"
         if b"<TEI" in head or b"<tei" in head:
@@ -101,6 +110,7 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         "warc": _read_warc,
         "alto": _read_alto,
         "mets": _read_mets,
+        "didl": _read_mets,  # the same reader: a package of ALTO pages
         "tei": _read_tei,
         "jsonl": _read_jsonl,
         "parquet": _read_parquet,
@@ -112,10 +122,15 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         return
     stats = {"records": 0, "errors": 0}
     fatal = None
+    seen: set[str] = set()
     try:
         for kind, item in reader(spec):
             if kind == "doc":
                 stats["records"] += 1
+                if item.doc_id in seen:
+                    yield "ledger", _reidentify(spec, item, seen)
+                    stats["reidentified"] = stats.get("reidentified", 0) + 1
+                seen.add(item.doc_id)
             elif item.get("decision") == "error":
                 stats["errors"] += 1
             yield kind, item
@@ -132,6 +147,22 @@ def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
         yield "ledger", _file_row(spec, "kept", f"{stats['records']} record(s)", **stats)
 
 
+def _reidentify(spec: InputFile, doc: Document, seen: set[str]) -> dict:
+    """A record whose id an earlier record of the same file already has (a dump's repeated id field, a METS that lists
+    one article twice) gets a new id, deterministic for the file: its locator with the occurrence number appended
+    (`dump.jsonl#42~2`). Both records go on; the ledger says which one was renamed, with the first one's doc_id.
+    Files are read one at a time and their locators start with their own path, so ids are unique across files."""
+    original = doc.doc_id
+    n = 2
+    while make_doc_id(spec.source_id, f"{doc.record_locator}~{n}") in seen:
+        n += 1
+    doc.record_locator = f"{doc.record_locator}~{n}"
+    doc.doc_id = make_doc_id(spec.source_id, doc.record_locator)
+    return ledger_row(doc.doc_id, "read", "kept", f"record repeats the id of an earlier record of this file; "
+                      f"re-identified as occurrence {n}", spec.source_id, spec.rel,
+                      {"repeats_doc_id": original, "occurrence": n})  # fmt: skip
+
+
 def _first_line(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     return text[:300] if text else "no message"
@@ -141,71 +172,138 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_warc(spec: InputFile):
-    from warcio.archiveiterator import ArchiveIterator
+    skipped = _SkipCounts(spec)
+    try:
+        yield from _warc_records(spec, skipped, raw_records(spec.path, spec.max_decompressed_bytes))
+    except BudgetExceeded:
+        yield from skipped.rows()
+        raise ExtractionError(f"more than {spec.max_decompressed_bytes:,} bytes decompressed (policy extraction."
+                              "max_decompressed_bytes); the rest of the file was not read") from None
+    yield from skipped.rows()
 
+
+def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
+    """Documents and ledger rows of the records of one archive; records that are not documents go to `skipped`."""
     from filters.origin.server import parse_dns_record
     from filters.residency import host_of
 
+    repair: Repair | None = None
     dns: dict[str, str] = {}  # host → address, from the `dns:` records of this file (origin evidence)
-    with open(spec.path, "rb") as f:
-        it = ArchiveIterator(f, arc2warc=True)
-        for record in it:
-            rtype = record.rec_type
-            if rtype not in ("response", "resource", "conversion"):
-                continue
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            date = record.rec_headers.get_header("WARC-Date")
-            headers: dict[str, str] = {}
-            status = None
-            if record.http_headers is not None and rtype == "response":
-                status = record.http_headers.get_statuscode()
-                for name in KEPT_HEADERS:
-                    vals = [v for k, v in record.http_headers.headers if k.lower() == name]
-                    if vals:
-                        headers[name] = ", ".join(vals)
-                ctype = headers.get("content-type", "")
+    for item in records:
+        if isinstance(item, Repair):
+            if item.kind == "skipped":
+                yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason)
             else:
-                ctype = record.rec_headers.get_header("Content-Type") or ""
-                headers["content-type"] = ctype
-            try:
-                body = _payload(record)
-            except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
-                locator = f"{spec.rel}@{it.get_record_offset()}"
-                yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
-                continue
+                repair = item  # the record that follows was read with a repaired length
+            continue
+        locator = f"{spec.rel}@{item.locator}"
+        repaired, repair = repair, None
+        try:
+            record, http_parsed = parse_record(item)
+        except Exception as exc:  # noqa: BLE001 - warcio's parse errors have no common base
+            yield "ledger", _record_error(spec, locator, f"record could not be parsed: {_first_line(exc)}")
+            continue
+        rtype = record.rec_type
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        date = record.rec_headers.get_header("WARC-Date")
+        kind = non_document_kind(rtype, url, record.rec_headers.get_header("Content-Type") or "")
+        if kind is not None:
+            skipped.add(kind, repaired)
             if url and url.startswith("dns:"):
-                dns.update(parse_dns_record(body))
-            # the offset is only safe to ask for once the record's payload has been read
-            locator = f"{spec.rel}@{it.get_record_offset()}"
-            remaining = getattr(record.raw_stream, "limit", 0)
-            if remaining:
-                yield "ledger", _record_error(
-                    spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
-                )
-                continue
-            doc_id = make_doc_id(spec.source_id, locator)
-            if status is not None and status != "200":
-                yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
-                continue
-            mime = ctype.split(";")[0].strip().lower()
-            if rtype == "conversion" or mime in TEXT_TYPES:
-                text, _ = decode_payload(body, ctype)
-                html = None
-            elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
-                html, _ = decode_payload(body, ctype)
-                text = ""
-            else:
-                yield "ledger", ledger_row(
-                    doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
-                    spec.rel, nbytes=len(body),
-                )  # fmt: skip
-                continue
-            yield "doc", Document(
-                doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
-                record_locator=locator, text=text, html=html, url=url, collected_at=date,
-                http_headers=headers, raw_bytes=len(body),
-                server_ip=record.rec_headers.get_header("WARC-IP-Address"), dns_ip=dns.get(host_of(url) or ""),
+                try:
+                    dns.update(parse_dns_record(_payload(record)))
+                except Exception:  # noqa: BLE001, S110 - an unreadable DNS record is only missing evidence
+                    pass
+            continue
+        headers: dict[str, str] = {}
+        status = None
+        if record.http_headers is not None and rtype == "response":
+            status = record.http_headers.get_statuscode()
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.http_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.get("content-type", "")
+        else:
+            # resources, conversions, and responses whose HTTP headers were merged into the WARC header block
+            for name in KEPT_HEADERS:
+                vals = [v for k, v in record.rec_headers.headers if k.lower() == name]
+                if vals:
+                    headers[name] = ", ".join(vals)
+            ctype = headers.setdefault("content-type", "")
+            if rtype == "response" and not http_parsed:
+                skipped.note("response with its HTTP headers merged into the WARC header block (read as the page)")
+        try:
+            body = _payload(record)
+        except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
+            yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
+            continue
+        remaining = getattr(record.raw_stream, "limit", 0)
+        if remaining:
+            yield "ledger", _record_error(
+                spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
+            )
+            continue
+        doc_id = make_doc_id(spec.source_id, locator)
+        if status is not None and status != "200":
+            yield "ledger", ledger_row(doc_id, "read", "dropped", f"HTTP status {status}", spec.source_id, spec.rel)
+            continue
+        mime = ctype.split(";")[0].strip().lower()
+        if rtype == "resource" and mime in TEXT_TYPES and looks_like_crawler_log(body):
+            skipped.add("resource (crawler log, text/plain)", repaired)
+            continue
+        if rtype == "conversion" or mime in TEXT_TYPES:
+            text, _ = decode_payload(body, ctype)
+            html = None
+        elif mime in HTML_TYPES or (not mime and body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))):
+            html, _ = decode_payload(body, ctype)
+            text = ""
+        else:
+            yield "ledger", ledger_row(
+                doc_id, "read", "dropped", f"unsupported content type {mime or 'unknown'}", spec.source_id,
+                spec.rel, nbytes=len(body),
             )  # fmt: skip
+            continue
+        if repaired is not None:
+            yield "ledger", ledger_row(doc_id, "read", "kept", repaired.reason, spec.source_id, spec.rel,
+                                       {"length_repair_bytes": repaired.nbytes})  # fmt: skip
+        yield "doc", Document(
+            doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
+            record_locator=locator, text=text, html=html, url=url, collected_at=date,
+            http_headers=headers, raw_bytes=len(body),
+            server_ip=record.rec_headers.get_header("WARC-IP-Address"), dns_ip=dns.get(host_of(url) or ""),
+        )  # fmt: skip
+
+
+class _SkipCounts:
+    """Records that are not documents, counted per kind: one `read` row per kind and file at the end of the file
+    (a crawl holds a request and often a metadata record per response: a row each would double the ledger)."""
+
+    def __init__(self, spec: InputFile) -> None:
+        self.spec = spec
+        self.counts: dict[str, int] = {}
+        self.repaired: dict[str, int] = {}
+        self.notes: dict[str, int] = {}
+
+    def add(self, kind: str, repaired) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if repaired is not None:
+            self.repaired[kind] = self.repaired.get(kind, 0) + 1
+
+    def note(self, what: str) -> None:
+        self.notes[what] = self.notes.get(what, 0) + 1
+
+    def rows(self):
+        spec = self.spec
+        for kind, n in sorted(self.counts.items()):
+            detail = {"record_type": kind, "records": n}
+            if kind in self.repaired:
+                detail["length_repaired"] = self.repaired[kind]
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#skipped:{kind}"), "read", "dropped",
+                                       f"{n} {kind} record(s): not documents", spec.source_id, spec.rel, detail)
+        for what, n in sorted(self.notes.items()):
+            yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#note:{what}"), "read", "kept",
+                                       f"{n} {what}", spec.source_id, spec.rel, {"records": n})
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -251,50 +349,67 @@ def _read_alto(spec: InputFile):
         )  # fmt: skip
 
 
-def mets_claims(path: str) -> tuple[str, ...]:
-    """Absolute paths of the ALTO files a METS file references (empty when it cannot be parsed)."""
-    try:
-        mets = parse_mets(Path(path).read_bytes())
-    except Exception:  # noqa: BLE001 - the worker reports the damage; the driver only plans
-        return ()
-    base = Path(path).parent
-    out = []
-    for href in mets.files.values():
-        try:
-            out.append(str((base / href_to_relpath(href)).resolve()))
-        except ExtractionError:
-            continue
-    return tuple(out)
+def input_root(spec: InputFile) -> Path:
+    """The folder the user named (for a single file, its folder): `spec.rel` is relative to it."""
+    return Path(spec.path).parents[len(Path(spec.rel).parts) - 1]
+
+
+def member_path(mets_path: str, href: str, root: Path) -> Path:
+    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
+    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
+    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
+    return target
+
+
+def mets_claims(path: str, root: Path) -> tuple[str, ...]:
+    """Absolute paths of the ALTO files inside `root` that a METS or DIDL file references (empty when it cannot be
+    parsed)."""
+    from pipelines.library_packages import package_claims
+
+    return package_claims(path, root)
 
 
 def _read_mets(spec: InputFile):
-    data = Path(spec.path).read_bytes()
-    mets = parse_mets(data)
-    base = Path(spec.path).parent
-    missing = []
+    """A METS or DIDL package: one document per article (or per issue), from the ALTO files it lists."""
+    from pipelines.library_packages import load_package
+
+    pkg = load_package(spec.path, input_root(spec))
+    mets = pkg.mets
+    for key, decision, reason, detail in pkg.notes:
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#{key}"), "read", decision, reason,
+                                   spec.source_id, spec.rel, detail)  # fmt: skip
+    for rel, reason in pkg.refused:
+        yield "ledger", _record_error(spec, f"{spec.rel}!{rel}", reason)
+    if not mets.files:
+        groups = "; ".join(r for _, _, r, _ in pkg.notes) or "no file group at all"
+        raise ExtractionError(f"{pkg.kind} lists no ALTO text file ({groups})")
+    missing = pkg.missing
     pages = {}
-    for fid, href in mets.files.items():
-        p = base / href_to_relpath(href)
-        if not p.is_file():
-            missing.append(href_to_relpath(href))
-            continue
+    for fid, p in pkg.paths.items():
         try:
             parsed = parse_alto(p.read_bytes())
         except ExtractionError as exc:
-            yield "ledger", _record_error(spec, f"{spec.rel}!{href_to_relpath(href)}", f"ALTO {href}: {exc}")
+            yield "ledger", _record_error(spec, f"{spec.rel}!{p.name}", f"ALTO {p.name}: {exc}")
             continue
         pages[fid] = parsed
     if missing and not pages:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise ExtractionError(f"METS references {len(missing)} ALTO file(s), none found: {shown}")
+        raise ExtractionError(f"{pkg.kind} references {len(missing)} ALTO file(s), none found: {shown}")
+    unresolved = 0
     for group in mets.groups:
         chunks = []
         for fid, block_id in group.parts:
             for page in pages.get(fid, []):
                 if block_id is None or block_id == page.page_id:
                     chunks.append(page.text)
-                elif block_id in page.blocks:
-                    chunks.append(page.blocks[block_id])
+                    continue
+                text = page.area_text(block_id)
+                if text is None:
+                    unresolved += 1
+                elif text:
+                    chunks.append(text)
         text = "\n\n".join(c for c in chunks if c)
         locator = f"{spec.rel}#{group.group_id}"
         if not text:
@@ -304,6 +419,10 @@ def _read_mets(spec: InputFile):
             doc_id=make_doc_id(spec.source_id, locator), source_id=spec.source_id, source_type="alto",
             input_path=spec.rel, record_locator=locator, text=text, raw_bytes=len(text.encode()),
         )  # fmt: skip
+    if unresolved:
+        yield "ledger", ledger_row(make_doc_id(spec.source_id, f"{spec.rel}#unresolved-areas"), "read", "dropped",
+                                   f"{unresolved} METS area(s) name a block their ALTO page does not have",
+                                   spec.source_id, spec.rel, {"areas": unresolved})  # fmt: skip
 
 
 def _read_tei(spec: InputFile):
@@ -319,10 +438,28 @@ def _read_tei(spec: InputFile):
 # ---------------------------------------------------------------- JSONL and Parquet dumps
 
 
-def _open_text(path: str):
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+class _Budget:
+    """A binary stream that stops with ExtractionError once more than `limit` bytes came out of it: decompression of
+    one input file is bounded (a small gzip bomb would otherwise expand to gigabytes)."""
+
+    def __init__(self, raw, limit: int) -> None:
+        self.raw, self.limit, self.used = raw, limit, 0
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.raw.readline(size)
+        self.used += len(line)
+        if self.used > self.limit:
+            raise ExtractionError(f"more than {self.limit:,} bytes decompressed (policy extraction."
+                                  "max_decompressed_bytes); the rest of the file was not read")  # fmt: skip
+        return line
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _open_binary(spec: InputFile) -> _Budget:
+    raw = gzip.open(spec.path, "rb") if spec.path.endswith(".gz") else open(spec.path, "rb")  # noqa: SIM115 - closed by _Budget.close
+    return _Budget(raw, spec.max_decompressed_bytes)
 
 
 def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
@@ -339,8 +476,29 @@ def _dump_doc(spec: InputFile, locator: str, obj: dict) -> tuple[str, object]:
 
 
 def _read_jsonl(spec: InputFile):
-    with _open_text(spec.path) as f:
-        for n, line in enumerate(f, start=1):
+    import zlib
+
+    limit = spec.max_record_bytes
+    f = _open_binary(spec)
+    n = 0
+    try:
+        while True:
+            n += 1
+            try:
+                raw = f.readline(limit + 1)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: cut off by damaged compressed "
+                                              f"data ({type(exc).__name__})")  # fmt: skip
+                raise ExtractionError(f"compressed data damaged at line {n}: {_first_line(exc)}") from None
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line, a piece at a time
+                    raw = f.readline(1 << 20)
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: record larger than {limit:,} "
+                                              "bytes (policy extraction.max_record_bytes); skipped")  # fmt: skip
+                continue
+            line = raw.decode("utf-8", errors="replace")
             if not line.strip():
                 continue
             try:
@@ -348,12 +506,17 @@ def _read_jsonl(spec: InputFile):
             except json.JSONDecodeError as exc:
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: JSON nested too deeply to read")
+                continue
             if not isinstance(obj, dict):
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: expected a JSON object")
                 continue
             rid = obj.get(spec.id_field) if spec.id_field else None
             locator = f"{spec.rel}#{rid}" if rid is not None else f"{spec.rel}:{n}"
             yield _dump_doc(spec, locator, obj)
+    finally:
+        f.close()
 
 
 def _read_parquet(spec: InputFile):

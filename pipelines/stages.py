@@ -53,6 +53,7 @@ class DocumentStages:
         self._extractor = None
         self._lid = None
         self._quality = None
+        self._stage = "takedown"  # the stage the current document is in, for the error row if it fails
         self._residency = ResidencyStage(policy)
 
     def setup(self) -> None:
@@ -64,11 +65,25 @@ class DocumentStages:
         offline_tldextract()
         self._extractor = get_extractor(self.policy.html_extractor)
         self._lid = LanguageIdentifier(self.lid_model_path)
-        self._quality = QualityFilter(self.policy.quality_filters) if self.policy.quality_enabled else None
+        p = self.policy
+        self._quality = QualityFilter(
+            p.quality_filters, alpha_over=p.quality_alpha_ratio_over, long_documents=p.quality_long_documents,
+            long_document_words=p.quality_long_document_words,
+        ) if p.quality_enabled else None  # fmt: skip
 
     def process(self, doc: Document) -> Iterator[tuple[str, object]]:
+        """The stages on one document. A stage that raises on it ends that document alone: its rows so far, then an
+        `error` row naming the stage it was in and the exception type (never its message: it could quote the text)."""
         if self._lid is None:
             self.setup()
+        self._stage = "takedown"
+        try:
+            yield from self._process(doc)
+        except Exception as exc:  # noqa: BLE001 - one document's failure must not end its file or the run
+            yield _row(doc, self._stage, "error", f"{self._stage} failed on this document ({type(exc).__name__}); "
+                       "the document is withheld")  # fmt: skip
+
+    def _process(self, doc: Document) -> Iterator[tuple[str, object]]:
         p = self.policy
         decl = p.source(doc.source_id)
 
@@ -79,6 +94,7 @@ class DocumentStages:
                 yield _row(doc, "takedown", "dropped", f"takedown request: {hit}")
                 return
 
+        self._stage = "rights"
         # rights: reservations on the archived response come first, before any text work
         if doc.source_type == "web":
             snapshot = self.snapshots.get(host_of(doc.url) or "")
@@ -99,6 +115,7 @@ class DocumentStages:
         else:
             yield _row(doc, "rights", "kept", doc.rights_basis, status=doc.rights_status, basis=doc.rights_basis)
 
+        self._stage = "extract"
         # extraction (the residency step's markup signals first: extraction drops the markup)
         page = self._residency.page_signals(doc, decl.jurisdiction)
         if doc.html is not None:
@@ -110,6 +127,7 @@ class DocumentStages:
             return
         yield _row(doc, "extract", "kept", f"{len(doc.text)} chars")
 
+        self._stage = "langid"
         # language ID (before quality: the heuristics depend on the language)
         doc.lang, doc.lang_score = self._lid.predict(doc.text)
         floor = p.min_score(doc.lang)
@@ -124,6 +142,7 @@ class DocumentStages:
             return
         yield _row(doc, "langid", "kept", doc.lang, score=doc.lang_score)
 
+        self._stage = "quality"
         # quality heuristics
         if self._quality is not None and doc.source_type not in p.quality_exempt_source_types:
             ok, why = self._quality.check(doc.text, doc.lang)
@@ -132,12 +151,14 @@ class DocumentStages:
                 return
             yield _row(doc, "quality", "kept", why)
 
+        self._stage = "residency"
         # residency: origin jurisdiction from evidence, then the policy's region
         doc.registrable_domain = registrable_domain(doc.url)
         doc.license = decl.license
         if not (yield from self._residency.place(doc, decl.jurisdiction, page, _row)):
             return
 
+        self._stage = "admission"
         # admission: licence and collection date
         why = self._admission_refusal(doc)
         if why:
@@ -145,6 +166,7 @@ class DocumentStages:
             return
         yield _row(doc, "admission", "kept", f"licence {doc.license or 'unknown'}")
 
+        self._stage = "takedown"
         doc.content_hash = content_hash(doc.text)
         if doc.content_hash in self._takedown_hashes:
             yield _row(doc, "takedown", "dropped", "takedown request: content hash")

@@ -58,34 +58,85 @@ class RegionStorage:
         return self.location_of(name)
 
 
+OWNER_FILE = ".terroir-release"  # in a storage folder outside the output: the output folder it belongs to
+
+
+def _local(location: str, output_dir: Path) -> Path | None:
+    """A local storage or allowed location as a normalised absolute path (relative ones under the output folder);
+    None for a URI of a remote filesystem."""
+    if location.startswith("file://"):
+        location = location.removeprefix("file://")
+    elif "://" in location:
+        return None
+    return Path(os.path.normpath(location if os.path.isabs(location) else output_dir / location))
+
+
 def resolve(policy, output_dir: Path) -> dict[str, RegionStorage]:
+    """Each region's storage, local paths normalised (`a/../b` is `b`: checks see the folder that is written)."""
     out = {}
     for region in policy.regions:
-        s = region.storage
-        if s.startswith("file://"):
-            uri = s.removeprefix("file://")
-        elif "://" in s:
-            uri = s
-        else:
-            uri = s if os.path.isabs(s) else str(output_dir / s)
-        out[region.name] = RegionStorage(region.name, uri)
+        local = _local(region.storage, output_dir)
+        out[region.name] = RegionStorage(region.name, str(local) if local is not None else region.storage)
     return out
 
 
-def check(policy, storages: dict[str, RegionStorage]) -> None:
-    """Raise `StorageError` unless every region's storage is allowed, reachable and writable (a probe is written)."""
+def _path_problem(region, st: RegionStorage, output_dir: Path) -> str | None:
+    s = region.storage
+    if st.is_local:
+        given = s.removeprefix("file://")
+        if not os.path.isabs(given) and not Path(st.uri).is_relative_to(output_dir):
+            return (f"storage {s} leaves the output folder; a relative storage stays inside it (give an absolute "
+                    "path to store elsewhere)")  # fmt: skip
+    elif ".." in s.partition("?")[0].split("://", 1)[1].split("/"):
+        return f"storage {s} has a '..' segment; give the location itself"
+    if region.allowed_locations:
+        allowed = []
+        for loc in region.allowed_locations:
+            local = _local(loc, output_dir)
+            allowed.append(Path(st.uri).is_relative_to(local) if local is not None and st.is_local
+                           else local is None and not st.is_local and _within(st.uri, loc))  # fmt: skip
+        if not any(allowed):
+            return f"storage {s} is not in the region's allowed locations {list(region.allowed_locations)}"
+    return None
+
+
+def _foreign_files(st: RegionStorage, output_dir: Path) -> str | None:
+    """A local storage folder outside the output folder must be empty or this output's own: never overwrite the
+    shards of another release."""
+    folder = Path(st.uri)
+    if folder.is_relative_to(output_dir) or not folder.is_dir():
+        return None
+    owner = folder / OWNER_FILE
+    if owner.is_file():
+        mine = owner.read_text(encoding="utf-8").strip() == str(output_dir)
+        return None if mine else f"storage {folder} belongs to the release in {owner.read_text().strip()}"
+    present = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".terroir-probe")]
+    if present:
+        return (f"storage {folder} already holds {len(present)} file(s) of no Terroir release of this output "
+                f"(e.g. {present[0].relative_to(folder)}); choose an empty folder, or empty this one")  # fmt: skip
+    return None
+
+
+def claim(storages: dict[str, RegionStorage], output_dir: Path) -> None:
+    """Mark each local storage folder outside the output as this output's (checked by the next run's preflight)."""
+    for st in storages.values():
+        folder = Path(st.uri)
+        if st.is_local and not folder.is_relative_to(output_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / OWNER_FILE).write_text(str(output_dir) + "\n", encoding="utf-8")
+
+
+def check(policy, storages: dict[str, RegionStorage], output_dir: Path) -> None:
+    """Raise `StorageError` unless every region's storage is allowed, reachable and writable (a probe is written):
+    paths are normalised first, a relative storage must stay inside the output folder, and a local storage elsewhere
+    must be empty or already this output's."""
     for region in policy.regions:
         st = storages.get(region.name)
         if st is None:
             raise StorageError(f"region {region.name}: no storage declared")
-        if region.allowed_locations and not any(
-            _within(st.uri if "://" in region.storage else region.storage, loc) or _within(st.uri, loc)
-            for loc in region.allowed_locations
-        ):
-            raise StorageError(
-                f"region {region.name}: storage {region.storage} is not in the region's allowed locations "
-                f"{list(region.allowed_locations)}"
-            )
+        problem = _path_problem(region, st, output_dir) or (_foreign_files(st, output_dir) if st.is_local else None)
+        if problem:
+            raise StorageError(f"region {region.name}: {problem}")
         try:
             fsys, base = st.filesystem()
             fsys.create_dir(base, recursive=True)

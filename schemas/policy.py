@@ -7,6 +7,8 @@ types), then cross-field rules the schema cannot express (known jurisdictions, a
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +19,19 @@ import yaml
 from schemas.jurisdictions import ISO_3166_ALPHA2
 
 DEFAULT_PII_ENTITIES = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "PHONE_NUMBER")
+
+
+def _ner_pipeline_ref(name: str, policy_path: Path) -> str:
+    """A package name as given; a path (it holds a slash) relative to the policy file's folder."""
+    if "/" not in name and "\\" not in name:
+        return name
+    return name if Path(name).is_absolute() else str(policy_path.parent / name)
+
+
+def _require_ner_languages(value, admission: dict) -> tuple[str, ...]:
+    if value is True:
+        return tuple(sorted((admission.get("languages") or {}).keys()))
+    return tuple(value) if isinstance(value, list) else ()
 
 
 class PolicyError(ValueError):
@@ -57,6 +72,9 @@ class FuzzyDedup:
     seed: int = 42
     threshold: float = 0.8
     verify: str = "true"  # none, estimated, true (estimates alone reach ~0.94 pair precision at 0.8; docs/dedup.md)
+    # shingles of the text folded for case, punctuation and spacing: edition duplicates (two transcriptions of one
+    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does
+    normalize: bool = True
 
     @property
     def num_perm(self) -> int:
@@ -117,16 +135,26 @@ class Policy:
     takedown: Takedown = field(default_factory=Takedown)
     html_extractor: str = "resiliparse"  # 29x trafilatura's speed at word F1 0.976 vs 0.992 (docs/benchmarks.md)
     min_chars: int = 50
+    max_record_bytes: int = 64 << 20
+    max_decompressed_bytes: int = 16 << 30
     quality_enabled: bool = True
     quality_filters: tuple[str, ...] = ("gopher_quality", "gopher_repetition", "fineweb")
     quality_exempt_source_types: tuple[str, ...] = ("alto", "tei")
+    # Gopher's alphabetic-word ratio over words (not punctuation tokens, as datatrove counts them); documents over
+    # quality_long_document_words words judged in parts (split), passed unjudged (exempt) or judged whole (judge)
+    quality_alpha_ratio_over: str = "words"
+    quality_long_documents: str = "split"
+    quality_long_document_words: int = 10_000
     pii_entities: tuple[str, ...] = DEFAULT_PII_ENTITIES
     pii_countries: tuple[str, ...] = ()
     pii_operator: str = "placeholder"
     pii_score_threshold: float = 0.5
     pii_salt_env: str = "TERROIR_PII_SALT"
     pii_ner: dict[str, str] = field(default_factory=dict)
-    pii_require_ner: bool = False
+    pii_require_ner: bool = False  # `require_ner: true`: every admitted language needs a pipeline (preflight)
+    # documents in these languages are quarantined when no NER ran on them (`require_ner: [lang, ...]`, or every
+    # admitted language with `require_ner: true`)
+    pii_require_ner_languages: tuple[str, ...] = ()
     exact_dedup: bool = True
     fuzzy: FuzzyDedup = field(default_factory=FuzzyDedup)
     shards_per_region: int = 2
@@ -135,6 +163,7 @@ class Policy:
     min_text_chars: int = 1
     max_text_chars: int = 5_000_000
     max_residual_pii: int = 0
+    trusted_keys: tuple[str, ...] = ()  # approval.trusted_keys: trust-list / .pub paths (absolute) or inline keys
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -190,6 +219,46 @@ def _describe_schema_error(err) -> str:
     return f"field {where}: found {found}; {err.message}"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as a policy needs it: a key given twice is an error (YAML keeps the last silently), and every key is a
+    string (an unquoted `no:` or `on:` is a boolean in YAML 1.1: the Norwegian language key would become False)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                hint = ""
+                if isinstance(key, bool):
+                    hint = f" (YAML reads {key_node.value!r} as {key}: quote it, \"{key_node.value}\")"
+                raise PolicyError(f"line {line}: key {key_node.value!r} is not a string{hint}")
+            if key in seen:
+                raise PolicyError(f"line {line}: key {key!r} appears twice in one mapping (first at line {seen[key]}); "
+                                  "keep one")  # fmt: skip
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
+def _gate_suite(value: str | None, policy_path: Path) -> tuple[str | None, str | None]:
+    """A built-in suite's name, or a `.json` file in the policy's own folder (relative to it), as (suite, problem)."""
+    if value is None:
+        return None, None
+    if not value.endswith(".json"):
+        if re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            return value, None
+        return None, f"field gates.suite: {value!r} is neither a built-in suite's name nor a .json file"
+    folder = policy_path.resolve().parent
+    target = Path(os.path.normpath(folder / value))
+    if not target.is_relative_to(folder):
+        return None, (f"field gates.suite: {value} lies outside the policy's folder {folder}; keep a custom suite "
+                      "beside the policy that names it")  # fmt: skip
+    return str(target), None
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises `PolicyError` (never a bare YAML or schema exception)."""
     import hashlib
@@ -201,7 +270,9 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy {p}: file not found")
     data_bytes = p.read_bytes()
     try:
-        doc = yaml.safe_load(data_bytes)
+        doc = yaml.load(data_bytes, Loader=_StrictLoader)  # a SafeLoader subclass
+    except PolicyError as exc:
+        raise PolicyError(f"policy {p}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -278,8 +349,13 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
     if adm_doc.get("collected_from", "") > adm_doc.get("collected_to", "9999"):
         problems.append("field admission: collected_from is after collected_to")
     gates = doc.get("gates") or {}
+    suite, suite_problem = _gate_suite(gates.get("suite"), p)
+    if suite_problem:
+        problems.append(suite_problem)
     if gates.get("min_text_chars", 1) > gates.get("max_text_chars", 5_000_000):
         problems.append("field gates: min_text_chars is larger than max_text_chars")
+    trusted_keys, key_problems = _trusted_keys(doc.get("approval") or {}, p)
+    problems += key_problems
     if problems:
         raise PolicyError(f"policy {p}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
 
@@ -315,26 +391,48 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         takedown=takedown,
         html_extractor=ext.get("html_extractor", defaults.html_extractor),
         min_chars=ext.get("min_chars", defaults.min_chars),
+        max_record_bytes=ext.get("max_record_bytes", defaults.max_record_bytes),
+        max_decompressed_bytes=ext.get("max_decompressed_bytes", defaults.max_decompressed_bytes),
         quality_enabled=qual.get("enabled", True),
         quality_filters=tuple(qual.get("filters", defaults.quality_filters)),
         quality_exempt_source_types=tuple(qual.get("exempt_source_types", defaults.quality_exempt_source_types)),
+        quality_alpha_ratio_over=qual.get("alpha_ratio_over", defaults.quality_alpha_ratio_over),
+        quality_long_documents=qual.get("long_documents", defaults.quality_long_documents),
+        quality_long_document_words=qual.get("long_document_words", defaults.quality_long_document_words),
         pii_entities=tuple(pii.get("entities", DEFAULT_PII_ENTITIES)),
         pii_countries=tuple(pii.get("countries", ())),
         pii_operator=pii.get("operator", "placeholder"),
         pii_score_threshold=pii.get("score_threshold", defaults.pii_score_threshold),
         pii_salt_env=pii.get("salt_env", defaults.pii_salt_env),
-        pii_ner=dict(pii.get("ner") or {}),
-        pii_require_ner=pii.get("require_ner", False),
+        pii_ner={lang: _ner_pipeline_ref(name, p) for lang, name in (pii.get("ner") or {}).items()},
+        pii_require_ner=pii.get("require_ner", False) is True,
+        pii_require_ner_languages=_require_ner_languages(pii.get("require_ner", False), adm),
         exact_dedup=(doc.get("dedup") or {}).get("exact", True),
         fuzzy=FuzzyDedup(**((doc.get("dedup") or {}).get("fuzzy") or {})),
         shards_per_region=out.get("shards_per_region", defaults.shards_per_region),
         ledger_shards=out.get("ledger_shards", defaults.ledger_shards),
-        gate_suite=gates.get("suite", defaults.gate_suite),
+        gate_suite=suite or defaults.gate_suite,
         min_text_chars=gates.get("min_text_chars", defaults.min_text_chars),
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
         max_residual_pii=gates.get("max_residual_pii", 0),
+        trusted_keys=trusted_keys,
         raw=doc,
     )
+
+
+def _trusted_keys(spec: dict[str, Any], policy_path: Path) -> tuple[tuple[str, ...], list[str]]:
+    """approval.trusted_keys with files resolved against the policy's folder; inline public key lines kept as is."""
+    out, problems = [], []
+    for entry in spec.get("trusted_keys", ()):
+        if entry.strip().startswith("terroir-ed25519 "):
+            out.append(entry.strip())
+            continue
+        f = Path(entry).expanduser()
+        f = f if f.is_absolute() else policy_path.parent / f
+        if not f.is_file():
+            problems.append(f"field approval.trusted_keys: {f} does not exist (a trust list or .pub file)")
+        out.append(str(f))
+    return tuple(out), problems
 
 
 def _origin_evidence(spec: dict[str, Any]) -> tuple[OriginEvidenceRules, list[str]]:

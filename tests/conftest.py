@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -58,3 +59,36 @@ def demo_release(tmp_path_factory):
 
 def load_manifest(out: Path) -> dict:
     return json.loads((out / "release.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _no_officer_settings_from_outside(monkeypatch, tmp_path_factory):
+    """A developer's own signing key or trust list never takes part in a test: keys default to an empty folder."""
+    for var in ("TERROIR_TRUST", "TERROIR_SIGNING_KEY", "TERROIR_KEY_PASSPHRASE", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERROIR_KEY_DIR", str(tmp_path_factory.mktemp("no-keys")))
+
+
+@dataclass
+class Officer:
+    owner: str
+    key_id: str
+    private_path: Path
+    public_path: Path
+    trust_list: Path
+
+
+@pytest.fixture
+def officer(tmp_path_factory, monkeypatch) -> Officer:
+    """A compliance officer: a real Ed25519 key in their own key folder (outside any release), whose public key is in
+    a trust list that verifiers find through $TERROIR_TRUST; $TERROIR_SIGNING_KEY names the key for `approve`."""
+    from pipelines import release_cli, signing
+
+    home = tmp_path_factory.mktemp("officer")
+    key = signing.generate_key("Maria Lindqvist", home / "keys")
+    trust = home / "trust" / "officers.json"
+    public, owner = signing.parse_public_key(key.public_path.read_text(encoding="utf-8"))
+    release_cli.trust_key(str(trust), public, owner)
+    monkeypatch.setenv("TERROIR_SIGNING_KEY", str(key.private_path))
+    monkeypatch.setenv("TERROIR_TRUST", str(trust))
+    return Officer(key.owner, key.key_id, key.private_path, key.public_path, trust)

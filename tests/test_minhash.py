@@ -337,3 +337,54 @@ def test_near_duplicates_share_a_band_and_cluster(shared):
         first = ids[4 * fam]
         assert [comp[ids[4 * fam + k]] for k in range(3)] == [first] * 3
         assert ids[4 * fam + 3] not in comp
+
+
+# --- normalisation before shingling -------------------------------------------------------------------------------
+
+
+def test_normalisation_folds_case_punctuation_spacing_and_compatibility_forms():
+    from filters.dedup import normalize_for_shingles
+
+    assert normalize_for_shingles("„Ja“, sagte er —\n  Weiß  ") == "ja sagte er weiss"
+    assert normalize_for_shingles("Daſs die Hoff\u00adnung ﬁel!") == "dass die hoffnung fiel"
+    assert normalize_for_shingles("Preis: 12,50 €") == "preis 12 50"
+    assert normalize_for_shingles(" ... ") == ""
+
+
+def test_normalised_signatures_are_cudf_signatures_of_the_normalised_text():
+    from filters.dedup import normalize_for_shingles
+
+    texts = ["FAUST. Habe nun, ach! Philosophie,", "Faust: habe nun -- ach -- Philosophie", "", "   !!! "]
+    for mode in ("char", "word"):
+        on = MinHasher(16, mode=mode, ngrams=2, bits=32, seed=0, backend="cpu", normalize=True)
+        off = MinHasher(16, mode=mode, ngrams=2, bits=32, seed=0, backend="cpu")
+        assert (on.signatures(texts) == off.signatures([normalize_for_shingles(t) for t in texts])).all()
+        assert (on.signatures(texts[:1]) == on.signatures(texts[1:2])).all()  # the two renderings hash alike
+        assert (on.signatures_cpu(texts) == on.signatures(texts)).all()
+    # off (the MinHasher's default): every published cuDF character vector holds through it, text untouched
+    for case in VECTORS["character_cases"]:
+        bits = 64 if case["function"] == "minhash64" else 32
+        mh = MinHasher(len(case["a"]), width=case["width"], bits=bits, seed=case["seed"], backend="cpu",
+                       normalize=False)  # fmt: skip
+        dtype = np.uint32 if bits == 32 else np.uint64
+        mh.a, mh.b = np.array(case["a"], dtype=dtype), np.array(case["b"], dtype=dtype)
+        assert mh.signatures(_strings(case)).tolist() == case["expected"]
+
+
+def test_policy_default_normalises_and_verification_agrees_with_signatures():
+    from schemas.policy import FuzzyDedup
+
+    assert FuzzyDedup().normalize is True
+    assert MinHasher.from_settings(FuzzyDedup(backend="cpu")).normalize is True
+    assert MinHasher.from_settings(FuzzyDedup(backend="cpu", normalize=False)).normalize is False
+    a, b = "Der Krug, der zerbrochen ist!", "der krug der zerbrochen ist"
+    assert true_jaccard(a, b, normalize=True) == 1.0 and true_jaccard(a, b) < 0.7
+
+
+def test_edition_duplicates_of_real_tei_are_found_only_with_normalisation(shared):
+    from benchmarks.edition_pairs import edition_pairs, measure
+
+    result = measure(edition_pairs(shared / "tei", 13))
+    assert result["normalized"]["found"] == 13 and result["normalized"]["jaccard_min"] >= 0.86
+    assert result["raw"]["found"] < 13
+    assert result["normalized"]["other_pairs_above_threshold"] == 0

@@ -225,11 +225,17 @@ def test_require_ner_with_a_missing_pipeline_fails_preflight(tmp_path, ner_pipel
         check_pii_config(uncovered)
     with pytest.raises(ValueError, match="NER is required"):
         PiiRedactor(("en",), ENTITIES, ner_models={"en": "en_core_web_missing"}, require_ner=True)
-    # without require_ner the same policy runs, and the ledger says NER was unavailable
-    lenient = policy(tmp_path, extra=f"  ner: {{sv: sv_core_news_missing, en: {ner_pipeline}}}\n")
+    # a pipeline the policy names must load, require_ner or not: a missing one is wrong configuration
+    named_missing = policy(tmp_path, extra=f"  ner: {{sv: sv_core_news_missing, en: {ner_pipeline}}}\n")
+    with pytest.raises(ValueError, match=r"pii.ner.sv: spaCy pipeline 'sv_core_news_missing'"):
+        check_pii_config(named_missing)
+    # a language the policy names no pipeline for runs without NER, and the ledger says names were not redacted
+    lenient = policy(tmp_path, extra=f"  ner: {{en: {ner_pipeline}}}\n")
     check_pii_config(lenient)
     rows = list(PiiStage(lenient).process(document()))
-    assert json.loads(rows[0][1]["detail"])["ner"] == "unavailable"
+    detail = json.loads(rows[0][1]["detail"])
+    assert detail["ner"] == "off" and detail["names"] == "not redacted"
+    assert rows[0][1]["reason"].endswith("; names not redacted")
 
 
 # -- tiers and ledger --------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_every_shared_input_file_is_in_the_ledger(shared_run, shared):
         ("resiliparse-clipped-truncated.warc.gz", "record truncated"),
         ("solrwayback-truncated.warc.gz", "record truncated"),
         ("solrwayback-evil-headers.warc", "record truncated"),
-        ("example-bad-non-chunked.warc.gz", "non-chunked gzip"),
+        ("webarchive-commons-link-extraction.warc", "response record has no WARC-Target-URI"),
         ("wiremock_alto_letter_to_Undset.xml", "XML declaration allowed only at the start"),
         ("NLF_379973_Aamulehti_1882_METS.xml", "METS references 4 ALTO file(s), none found"),
     ],
@@ -294,36 +294,64 @@ gates: {max_text_chars: 150000}
 """
 
 
-def test_shard_breaking_the_suite_is_quarantined_and_unlisted(tmp_path, shared):
+def test_document_breaking_the_suite_is_held_back_and_its_shard_published(tmp_path, shared):
     policy = write_policy(tmp_path / "policy.yaml", QUARANTINE_POLICY)
     out = tmp_path / "out"
     res = run_terroir(policy, [str(shared / "tei"), str(shared / "alto")], out)
     m = load_manifest(out)
-    # Faust is longer than the policy allows: the German shard fails, the Norwegian one passes
-    assert [s["residency_region"] for s in m["shards"]] == ["no"]
-    assert [q["residency_region"] for q in m["quarantined_shards"]] == ["de"]
+    # Faust is longer than the policy allows: Faust alone is held back, the rest of the German shard publishes
+    assert [s["residency_region"] for s in m["shards"]] == ["de", "no"] and m["quarantined_shards"] == []
+    (held,) = m["quarantined_documents"]
+    assert held["inputs"] == {"goethe-faust-eine-tragoedie.xml": 1}
+    assert list(held["failed_expectations"]) == ["expect_column_value_lengths_to_be_between(text)"]
+    assert (out / held["path"]).is_file() and (out / (held["path"] + ".gate.json")).is_file()
+    de = next(s for s in m["shards"] if s["residency_region"] == "de")
+    assert de["rows"] == 3
+    locators = pq.read_table(out / de["path"], columns=["record_locator"]).column(0).to_pylist()
+    assert "goethe-faust-eine-tragoedie.xml" not in locators
+    gate_rows = [r for r in read_ledger(out).to_pylist() if r["stage"] == "gate"]
+    assert [r["input_path"] for r in gate_rows if r["decision"] == "quarantined"] == ["goethe-faust-eine-tragoedie.xml"]
+    assert m["gate"]["shards_quarantined"] == 0 and res.manifest["gate"]["shards_passed"] == 2
+
+
+def test_shard_breaking_the_suite_as_a_whole_is_quarantined_and_unlisted(tmp_path, shared):
+    """A failure about the shard itself (here a suite that allows at most two rows per shard) names no document: the
+    whole shard is quarantined, as before, and never listed."""
+    from expectations.gate import suite_path
+
+    suite = json.loads(suite_path("corpus_shard").read_text())
+    for e in suite["expectations"]:
+        if e["type"] == "expect_table_row_count_to_be_between":
+            e["kwargs"]["max_value"] = 2
+    (tmp_path / "small_shards.json").write_text(json.dumps(suite))
+    policy = write_policy(tmp_path / "policy.yaml", QUARANTINE_POLICY.replace(
+        "gates: {max_text_chars: 150000}", "gates: {suite: small_shards.json}"))  # fmt: skip
+    out = tmp_path / "out"
+    res = run_terroir(policy, [str(shared / "tei")], out)
+    m = load_manifest(out)
+    # four German plays in one shard break the row-count maximum
+    assert [q["residency_region"] for q in m["quarantined_shards"]] == ["de"] and m["quarantined_documents"] == []
     q = m["quarantined_shards"][0]
-    assert any("expect_column_value_lengths_to_be_between(text)" in f for f in q["failed_expectations"])
+    assert any("expect_table_row_count_to_be_between" in f for f in q["failed_expectations"])
     assert (out / q["path"]).is_file() and (out / (q["path"] + ".gate.json")).is_file()
     assert not (out / "shards" / "de").exists() or not list((out / "shards" / "de").iterdir())
-    listed = json.dumps(m["shards"])
-    assert "shards/de" not in listed
+    assert "shards/de" not in json.dumps(m["shards"])
     gate_rows = [r for r in read_ledger(out).to_pylist() if r["stage"] == "gate"]
-    assert {r["decision"] for r in gate_rows} == {"kept", "quarantined"}
-    assert m["gate"]["shards_quarantined"] == 1 and res.manifest["gate"]["shards_passed"] == 1
+    assert {r["decision"] for r in gate_rows} == {"quarantined"} and len(gate_rows) == 4
+    assert m["gate"]["shards_quarantined"] == 1 and res.manifest["gate"]["shards_passed"] == 0
 
 
-def test_shard_with_an_unredacted_iban_is_quarantined(tmp_path):
+def test_document_with_an_unredacted_iban_is_held_back(tmp_path):
     text = ("Gåvor till arkivprojektet kan sättas in på konto SE45 5000 0000 0583 9825 7466 före årets slut. "
             "Kommunfullmäktige samlades på tisdagskvällen för att diskutera de nya cykelbanorna längs hamnvägen.")
     dump = _one_record_intake(tmp_path, text)
-    # a policy that forgets IBANs in its PII stage: the gate must still stop the shard
+    # a policy that forgets IBANs in its PII stage: the gate must still stop the document
     policy = write_policy(tmp_path / "policy.yaml",
                           PII_POLICY + "  entities: [EMAIL_ADDRESS, CREDIT_CARD]\nquality: {enabled: false}\n")
     out = tmp_path / "release"
     res = run_terroir(policy, [f"intake={dump}"], out)
-    assert res.manifest["shards"] == []
-    (q,) = res.manifest["quarantined_shards"]
+    assert res.manifest["shards"] == [] and res.manifest["quarantined_shards"] == []
+    (q,) = res.manifest["quarantined_documents"]
     assert any("gate_residual_pii" in f for f in q["failed_expectations"])
     gate_json = json.loads((out / (q["path"] + ".gate.json")).read_text())
     assert "SE45" not in json.dumps(gate_json)  # counts only, never the value

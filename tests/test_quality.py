@@ -86,3 +86,68 @@ def test_quality_reasons_name_the_filter():
     # no Japanese word segmenter is installed: the document passes with the reason recorded, not judged blindly
     assert q.check("港の新しい自転車道について話し合いました。", "ja") == (
         True, "not assessed: no word tokenizer for language 'ja'")  # fmt: skip
+
+
+def test_alpha_ratio_over_words_differs_from_datatrove_only_on_that_rule():
+    """The one deliberate difference: punctuation tokens are not counted as words by the alphabetic-word ratio.
+    Every other decision is datatrove's; where datatrove drops on that ratio, the words rule decides, then
+    datatrove's remaining rules."""
+    tok = fast_tokenizer_class()("xx")
+    words_mode = fast_gopher_quality_class()(language=tok, alpha_over_words=True, min_stop_words=2)
+    theirs = GopherQualityFilter(language=tok, min_stop_words=2)
+    without_alpha = GopherQualityFilter(language=tok, min_stop_words=2, max_non_alpha_words_ratio=None)
+    texts = _texts() + _quality_edge_texts() + [
+        "„Ja“, sagte er. — „Nein!“ — „Doch, doch; ich weiß es.“ " * 12,  # dialogue: punctuation-heavy prose
+        " ".join(["12345", "67", "-", "!!"] * 30),
+    ]
+    changed = 0
+    for text in texts:
+        doc = DtDocument(text=text, id="t")
+        a, b = words_mode.filter(doc), theirs.filter(doc)
+        if b is True or b[1] != "gopher_below_alpha_threshold":
+            assert a == b, text[:80]
+        elif a is True or a[1] != "gopher_below_alpha_threshold":
+            changed += 1
+            assert a == without_alpha.filter(doc), text[:80]
+    assert changed >= 1
+    # numbers are still not words with letters: a table of figures fails the ratio either way
+    doc = DtDocument(text=" ".join(["12345", "67", "-", "!!"] * 30), id="t")
+    assert words_mode.filter(doc) == (False, "gopher_below_alpha_threshold")
+
+
+def test_literary_prose_is_not_dropped_on_punctuation(shared):
+    from filters.extract import tei_text
+
+    text, _ = tei_text((shared / "tei" / "buechner-woyzeck.xml").read_bytes())
+    passage = text[20_000:23_000]
+    tokens = QualityFilter(("gopher_quality",), alpha_over="tokens").check(passage, "de")
+    words = QualityFilter(("gopher_quality",)).check(passage, "de")
+    assert tokens == (False, "gopher_quality: gopher_below_alpha_threshold") and words == (True, "passed")
+
+
+def test_long_documents_are_split_exempted_or_judged_by_policy(shared):
+    from filters.extract import tei_text
+    from filters.quality import split_words
+
+    book, _ = tei_text((shared / "tei" / "buechner-woyzeck.xml").read_bytes())
+    n = len(book.split())
+    assert n > 10_000
+    names = ("gopher_quality", "gopher_repetition", "fineweb")
+    ok, why = QualityFilter(names, long_documents="judge").check(book, "de")
+    assert not ok and why == "gopher_repetition: dup_line_frac"
+    ok, why = QualityFilter(names).check(book, "de")  # split, the default
+    assert ok and why == f"passed: 1 of 2 parts of a long document ({n} words)"
+    assert QualityFilter(names, long_documents="exempt").check(book, "de") == (
+        True, f"not assessed: long document ({n} words, over 10000)")  # fmt: skip
+    # a short document is judged whole whatever the setting
+    assert QualityFilter(names, long_documents="exempt").check("kurz.", "de")[0] is False
+    parts = split_words(book, 3000)
+    assert all(len(p.split()) <= 3000 for p in parts) and " ".join(parts).split() == book.split()
+
+
+def test_quality_settings_are_validated():
+    import pytest
+
+    for bad in ({"alpha_over": "letters"}, {"long_documents": "drop"}, {"long_document_words": 5}):
+        with pytest.raises(ValueError):
+            QualityFilter(("gopher_quality",), **bad)

@@ -326,15 +326,17 @@ def test_dataset_card_front_matter_parses_and_names_existing_shards(documented):
 # ---------------------------------------------------------------- approval and verification
 
 
-def test_approve_then_verify_passes_and_leaves_the_manifest_untouched(release_copy):
+def test_approve_then_verify_passes_and_leaves_the_manifest_untouched(release_copy, officer):
     before = (release_copy / "release.json").read_bytes()
     assert not rel.verify(release_copy).approved
     record = rel.approve(release_copy, "Maria Lindqvist", "gate green, report reviewed")
     assert (release_copy / "release.json").read_bytes() == before
     saved = json.loads((release_copy / "approval.json").read_text())
     assert saved == record
-    assert set(saved) == {"manifest_sha256", "approved_by", "note", "approved_at", "pipeline_version"}
+    assert set(saved) == {"format", "manifest_sha256", "approved_by", "note", "approved_at", "pipeline_version",
+                          "key_id", "algorithm", "signature"}  # fmt: skip
     assert saved["manifest_sha256"] == hashlib.sha256(before).hexdigest()
+    assert saved["key_id"] == officer.key_id and saved["algorithm"] == "ed25519"
     report = rel.verify(release_copy)
     assert report.ok and report.integrity_ok and report.approved, report.summary()
     manifest = load_manifest(release_copy)
@@ -343,7 +345,7 @@ def test_approve_then_verify_passes_and_leaves_the_manifest_untouched(release_co
     assert rel.open_release(release_copy).count_rows() == manifest["counts"]["documents_published"]
 
 
-def test_changing_one_byte_of_a_shard_fails_verification(release_copy):
+def test_changing_one_byte_of_a_shard_fails_verification(release_copy, officer):
     rel.approve(release_copy, "Maria Lindqvist", "")
     manifest = load_manifest(release_copy)
     victim = manifest["shards"][1]["path"]
@@ -363,30 +365,34 @@ def test_changing_one_byte_of_a_shard_fails_verification(release_copy):
     assert any("cannot be read" in p for p in rel.verify(release_copy).problems)
 
 
-def test_approve_refuses_a_tampered_or_missing_release(release_copy, tmp_path):
+def test_approve_refuses_a_tampered_or_missing_release(release_copy, tmp_path, officer):
     _flip_one_byte(release_copy / load_manifest(release_copy)["shards"][0]["path"])
     with pytest.raises(rel.TamperedReleaseError, match="refusing to approve"):
         rel.approve(release_copy, "Maria Lindqvist", "")
     assert not (release_copy / "approval.json").exists()
     with pytest.raises(rel.ReleaseError, match="no release.json"):
         rel.approve(tmp_path, "Maria Lindqvist", "")
+    officer.public_path.unlink()  # without the .pub, the key names no owner: the name must be given
     with pytest.raises(rel.ReleaseError, match="approver"):
         rel.approve(release_copy, "  ", "")
 
 
-def test_a_changed_manifest_is_no_longer_approved(release_copy):
+def test_a_changed_manifest_is_no_longer_approved(release_copy, officer):
     rel.approve(release_copy, "Maria Lindqvist", "")
     manifest_path = release_copy / "release.json"
     manifest = json.loads(manifest_path.read_text())
+    hidden = sorted(s["path"] for s in manifest["shards"][1:])
     manifest["shards"] = manifest["shards"][:1]  # hide shards after approval
     manifest_path.write_text(json.dumps(manifest, indent=2))
     report = rel.verify(release_copy)
-    assert report.integrity_ok and not report.approved and "now has sha256" in report.approval_problem
+    assert not report.approved and "now has sha256" in report.approval_problem
+    assert report.stray == hidden  # the files of the hidden shards are still there: stray files now
+    assert all(p.startswith("stray file") for p in report.problems)
     with pytest.raises(rel.UnapprovedReleaseError):
         rel.open_release(release_copy)
 
 
-def test_generated_documents_listed_in_the_manifest_are_verified(release_copy):
+def test_generated_documents_listed_in_the_manifest_are_verified(release_copy, officer):
     """The contract for publish.py: `manifest["docs"] = write_release_docs(...)` puts the documents under the hash."""
     written = docs.regenerate_docs(release_copy, _policy_path())
     manifest_path = release_copy / "release.json"
@@ -422,7 +428,7 @@ def test_an_unapproved_release_is_refused_unless_allowed(release_copy):
     assert rel.open_release(release_copy, allow_unapproved=True).count_rows() == ds.count_rows()
 
 
-def test_documents_are_dealt_to_ranks_by_sorted_shard_file(release_copy):
+def test_documents_are_dealt_to_ranks_by_sorted_shard_file(release_copy, officer):
     rel.approve(release_copy, "Maria Lindqvist", "")
     manifest = load_manifest(release_copy)
     paths = sorted(s["path"] for s in manifest["shards"])
@@ -448,7 +454,7 @@ def test_assign_shards_is_round_robin_by_rank_then_worker():
         rel.assign_shards(files, 2, 2)
 
 
-def test_optional_loaders_name_their_extra(release_copy):
+def test_optional_loaders_name_their_extra(release_copy, officer):
     rel.approve(release_copy, "Maria Lindqvist", "")
     if importlib.util.find_spec("datasets") is None:
         with pytest.raises(ImportError, match=r"terroir\[hf\]"):
@@ -463,7 +469,7 @@ def test_optional_loaders_name_their_extra(release_copy):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
-def test_torch_iterable_dataset_reads_its_ranks_share(release_copy):
+def test_torch_iterable_dataset_reads_its_ranks_share(release_copy, officer):
     from torch.utils.data import DataLoader
 
     rel.approve(release_copy, "Maria Lindqvist", "")
@@ -472,7 +478,7 @@ def test_torch_iterable_dataset_reads_its_ranks_share(release_copy):
     assert got == [r["doc_id"] for r in rel.iter_documents(release_copy, 1, 2, columns=["doc_id"])]
 
 
-def test_verify_reads_shards_in_object_storage(release_copy, monkeypatch):
+def test_verify_reads_shards_in_object_storage(release_copy, monkeypatch, officer, tmp_path):
     """Shard paths that are URIs are hashed through pyarrow.fs with the region's storage options."""
     import boto3
     from moto.server import ThreadedMotoServer
@@ -497,18 +503,29 @@ def test_verify_reads_shards_in_object_storage(release_copy, monkeypatch):
             s["path"], s["storage"] = f"s3://terroir-verify-eu/{key}", storage
         manifest_path.write_text(json.dumps(manifest, indent=2))
         shutil.rmtree(release_copy / "shards")
-        rel.approve(release_copy, "Maria Lindqvist", "")
-        assert rel.verify(release_copy).ok
-        assert rel.open_release(release_copy).count_rows() == manifest["counts"]["documents_published"]
+        # shards outside the release folder are read only under the storage the policy names for their region
+        policy = yaml.safe_load(_policy_path().read_text())
+        for region in policy["residency"]["regions"].values():
+            region["storage"] = storage
+        policy_path = tmp_path / "s3-policy.yaml"
+        policy_path.write_text(yaml.safe_dump(policy))
+        with pytest.raises(rel.TamperedReleaseError, match="pass the policy"):
+            rel.approve(release_copy, "Maria Lindqvist", "")
+        rel.approve(release_copy, "Maria Lindqvist", "", policy=policy_path)
+        assert rel.verify(release_copy, policy=policy_path).ok
+        with pytest.raises(rel.UnsafeReleaseError, match="outside the release folder"):
+            rel.open_release(release_copy)
+        ds = rel.open_release(release_copy, policy=policy_path)
+        assert ds.count_rows() == manifest["counts"]["documents_published"]
         victim = manifest["shards"][0]["path"].removeprefix("s3://terroir-verify-eu/")
         client.put_object(Bucket="terroir-verify-eu", Key=victim, Body=b"not the approved shard")
-        report = rel.verify(release_copy)
+        report = rel.verify(release_copy, policy=policy_path)
         assert not report.integrity_ok and "size" in report.problems[0]
     finally:
         server.stop()
 
 
-def test_command_line_approve_verify_and_docs(release_copy, capsys):
+def test_command_line_approve_verify_and_docs(release_copy, capsys, officer):
     parser = argparse.ArgumentParser(prog="terroir")
     sub = parser.add_subparsers(dest="command", required=True)
     rel.add_release_commands(sub)

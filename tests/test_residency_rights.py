@@ -203,3 +203,45 @@ def test_published_rows_live_only_in_their_regions_storage(tmp_path_factory, reg
         for f in region_dir.glob("*.parquet"):
             regions_in_file = set(pq.read_table(f, columns=["residency_region"]).column(0).to_pylist())
             assert regions_in_file == {region_dir.name}
+
+
+STORAGE_POLICY = """
+policy_id: storage-paths
+residency:
+  regions:
+    eu: {jurisdictions: [DE], storage: STORAGE, ALLOWED}
+sources:
+  tei: {jurisdiction: DE, license: CC0-1.0}
+"""
+
+
+@pytest.mark.parametrize("storage, allowed, needle", [
+    # `..` cannot climb out of an allowed location
+    ("shards/eu/../../escaped", 'allowed_locations: ["shards/eu"]', "is not in the region's allowed locations"),
+    # a relative storage stays inside the output folder
+    ("../escaped", "", "leaves the output folder"),
+    ("s3://bucket/eu/../us", "", "has a '..' segment"),
+])  # fmt: skip
+def test_storage_paths_are_normalised_before_they_are_checked(tmp_path, shared, storage, allowed, needle):
+    from pipelines.run import ConfigError, RunOptions, preflight
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(STORAGE_POLICY.replace("STORAGE", storage).replace(", ALLOWED", f", {allowed}" if allowed else ""))
+    with pytest.raises(ConfigError) as err:
+        preflight(RunOptions(str(policy), [f"tei={shared / 'tei'}"], str(tmp_path / "out")))
+    assert needle in str(err.value)
+    assert not (tmp_path / "escaped").exists()
+
+
+def test_an_absolute_storage_holding_other_files_is_refused(tmp_path, shared):
+    from pipelines.run import ConfigError, RunOptions, preflight
+
+    elsewhere = tmp_path / "existing"
+    elsewhere.mkdir()
+    (elsewhere / "part-00000-of-00001.parquet").write_bytes(b"someone else's shard")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(STORAGE_POLICY.replace("STORAGE", str(elsewhere)).replace(", ALLOWED", ""))
+    with pytest.raises(ConfigError) as err:
+        preflight(RunOptions(str(policy), [f"tei={shared / 'tei'}"], str(tmp_path / "out")))
+    assert "already holds 1 file(s)" in str(err.value)
+    assert (elsewhere / "part-00000-of-00001.parquet").read_bytes() == b"someone else's shard"

@@ -80,6 +80,10 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
 
             pq.read_metadata(p)
     assert not list(out.glob("shards/**/*.tmp*"))
+    # checkpoints hold raw text: they live beside the release folder, never inside it, even after a crash
+    from pipelines.run import work_dir_of
+
+    assert work_dir_of(out).is_dir() and not any(p.name in ("_work", "_staging") for p in out.rglob("*"))
 
     rerun = _run(demo_data, out)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
@@ -89,6 +93,23 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
     resume = manifest["resume"]
     assert resume["inputs_from_checkpoint"] == expect_skipped
     assert resume["inputs_processed"] == resume["inputs"] - expect_skipped
-    assert not (out / "_work").exists() and not (out / "_staging").exists()
+    assert not (out / "_work").exists() and not (out / "_staging").exists() and not work_dir_of(out).exists()
     log = (out / "progress.log").read_text()
     assert "from checkpoint" in log and "[published]" in log
+
+
+def test_an_overwrite_that_crashes_leaves_the_published_release_intact(demo_data, tmp_path):
+    """--overwrite over a published release, killed while reading its inputs: the old release is still published,
+    every shard it lists still has its checksum (it is unpublished only when the new one is about to be published)."""
+    from pipelines.publish import sha256_of
+
+    out = tmp_path / "release"
+    first = _run(demo_data, out)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = (out / "release.json").read_bytes()
+    crashed = _run(demo_data, out, "after_file:1")
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert (out / "release.json").read_bytes() == before
+    manifest = json.loads(before)
+    assert all(sha256_of(out / s["path"]) == s["sha256"] for s in manifest["shards"])
+    assert all(sha256_of(out / p["path"]) == p["sha256"] for p in manifest["ledger"])

@@ -22,6 +22,7 @@ from filters.dedup.minhash import (
     shingles,
     tokenize,
 )
+from filters.dedup.normalize import normalize_for_shingles
 
 __all__ = [
     "BIG_BUCKET",
@@ -37,6 +38,7 @@ __all__ = [
     "minhash_words",
     "murmurhash3_32",
     "murmurhash3_64",
+    "normalize_for_shingles",
     "permutation_parameters",
     "shingle_strings",
     "shingles",

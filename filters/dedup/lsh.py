@@ -80,12 +80,16 @@ def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float | np.ndarra
     return float(est) if np.ndim(est) == 0 else est
 
 
-def true_jaccard(text_a: str, text_b: str, mode: str = "char", width: int = 5, ngrams: int = 5) -> float:
-    """Exact Jaccard similarity of the two texts' shingle sets, with the windows the signatures are computed over.
+def true_jaccard(
+    text_a: str, text_b: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False
+) -> float:
+    """Exact Jaccard similarity of the two texts' shingle sets, with the windows the signatures are computed over
+    (of the normalised texts with `normalize`).
 
     Two texts without any shingle (empty, or no token in word mode) are identical: 1.0.
     """
-    return set_jaccard(shingle_strings(text_a, mode, width, ngrams), shingle_strings(text_b, mode, width, ngrams))
+    return set_jaccard(shingle_strings(text_a, mode, width, ngrams, normalize),
+                       shingle_strings(text_b, mode, width, ngrams, normalize))  # fmt: skip
 
 
 def set_jaccard(sa: set, sb: set) -> float:

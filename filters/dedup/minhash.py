@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from filters.dedup.normalize import normalize_for_shingles
+
 MERSENNE_61 = (1 << 61) - 1
 _U32 = 0xFFFFFFFF
 _U64 = (1 << 64) - 1
@@ -430,9 +432,12 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def shingle_strings(text: str, mode: str = "char", width: int = 5, ngrams: int = 5) -> set[str]:
-    """The windows a signature of `text` is computed over, as a set of str (see `shingles` for their bytes)."""
-    text = clean_text(text)
+def shingle_strings(
+    text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False
+) -> set[str]:
+    """The windows a signature of `text` is computed over, as a set of str (see `shingles` for their bytes); with
+    `normalize`, those of `normalize_for_shingles(text)`, as `MinHasher(normalize=True)` hashes them."""
+    text = clean_text(normalize_for_shingles(text) if normalize else text)
     if mode == "char":
         n = len(text)
         if n == 0:
@@ -451,9 +456,9 @@ def shingle_strings(text: str, mode: str = "char", width: int = 5, ngrams: int =
     raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
 
-def shingles(text: str, mode: str = "char", width: int = 5, ngrams: int = 5) -> set[bytes]:
+def shingles(text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False) -> set[bytes]:
     """The set of UTF-8 byte strings a signature of `text` is the minimum over (same windows as the kernels)."""
-    return {x.encode("utf-8") for x in shingle_strings(text, mode, width, ngrams)}
+    return {x.encode("utf-8") for x in shingle_strings(text, mode, width, ngrams, normalize)}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -504,7 +509,10 @@ class MinHasher:
     """Signatures of texts: `signatures(texts)` -> array (len(texts), num_perm) of uint32 (bits=32) or uint64.
 
     The same parameters give the same signatures on every backend, batch split and input order. `a`, `b` come from
-    `permutation_parameters(num_perm, bits, seed)`; the MurmurHash3 seed is `seed mod 2**32`.
+    `permutation_parameters(num_perm, bits, seed)`; the MurmurHash3 seed is `seed mod 2**32`. With `normalize`, each
+    text is first folded by `normalize_for_shingles` (case, punctuation, spacing), in Python, before either backend
+    sees it: the kernels are unchanged, so `normalize=False` is cuDF's own `minhash` and `normalize=True` is cuDF's
+    `minhash` of the normalised text.
     """
 
     def __init__(
@@ -519,6 +527,7 @@ class MinHasher:
         backend: str = "auto",
         batch_bytes: int = 1 << 18,
         gpu_batch_rows: int = 100_000,
+        normalize: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -531,7 +540,7 @@ class MinHasher:
         if seed < 0:
             raise ValueError(f"seed must be 0 or more, got {seed}")
         self.num_perm, self.mode, self.width, self.ngrams = num_perm, mode, width, ngrams
-        self.bits, self.seed = bits, seed
+        self.bits, self.seed, self.normalize = bits, seed, normalize
         self.a, self.b = permutation_parameters(num_perm, bits, seed)
         self.hash_seed = seed & _U32
         self.batch_bytes = batch_bytes
@@ -544,8 +553,10 @@ class MinHasher:
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> MinHasher:
-        """From any object with the policy's fuzzy-dedup fields: backend, mode, width, ngrams, bits, seed, num_perm."""
+        """From any object with the policy's fuzzy-dedup fields: backend, mode, width, ngrams, bits, seed, num_perm,
+        normalize (absent: False)."""
         kw = {k: getattr(settings, k) for k in ("backend", "mode", "width", "ngrams", "bits", "seed", "num_perm")}
+        kw["normalize"] = bool(getattr(settings, "normalize", False))
         kw.update(overrides)
         return cls(kw.pop("num_perm"), **kw)
 
@@ -565,13 +576,16 @@ class MinHasher:
 
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
         """Signature of every text, one row each, in input order."""
-        texts = list(texts)
+        texts = [normalize_for_shingles(t) for t in texts] if self.normalize else list(texts)
         if self.backend == "gpu":
             return self._signatures_gpu(texts)
         return self.signatures_cpu(texts)
 
-    def signatures_cpu(self, texts: Sequence[str]) -> np.ndarray:
-        """The numpy backend, whatever `backend` resolved to (the reference the GPU must match)."""
+    def signatures_cpu(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
+        """The numpy backend, whatever `backend` resolved to (the reference the GPU must match); `normalized` says
+        the texts already went through `normalize_for_shingles` (as `signatures` passes them)."""
+        if self.normalize and not normalized:
+            texts = [normalize_for_shingles(t) for t in texts]
         out = np.zeros((len(texts), self.num_perm), dtype=self.dtype)
         i = 0
         while i < len(texts):

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from filters.extract.xmlutil import ExtractionError, descendants, local, parse_xml
 
 _BLOCKS = ("TextBlock",)
+# elements that group TextBlocks: a METS area may point to one of them instead of a TextBlock
+_CONTAINERS = ("ComposedBlock", "PrintSpace", "TopMargin", "BottomMargin", "LeftMargin", "RightMargin")
 
 
 @dataclass(frozen=True)
 class AltoPage:
     page_id: str
     blocks: dict[str, str]  # block ID → text, in reading order (dicts keep insertion order)
+    # ComposedBlock (or PrintSpace, margin) ID → IDs of the TextBlocks inside it, nested ones included, in order
+    containers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def area_text(self, area_id: str) -> str | None:
+        """Text of the block or container `area_id` (a METS area's BEGIN), or None if the page has no such ID."""
+        if area_id in self.blocks:
+            return self.blocks[area_id]
+        if area_id in self.containers:
+            return "\n\n".join(t for b in self.containers[area_id] if (t := self.blocks.get(b)))
+        return None
 
     @property
     def text(self) -> str:
@@ -74,10 +86,18 @@ def parse_alto(data: bytes) -> list[AltoPage]:
     for i, page in enumerate(descendants(root, "Page")):
         blocks_in_doc = [b for b in page.iter() if local(b) in _BLOCKS]
         by_id = {b.get("ID") or f"_b{j}": b for j, b in enumerate(blocks_in_doc)}
-        ordered = [bid for bid in order if bid in by_id]
-        ordered += [bid for bid in by_id if bid not in set(ordered)]
+        ids_of = {id(b): bid for bid, b in by_id.items()}
+        containers = {c.get("ID"): tuple(ids_of[id(b)] for b in c.iter() if id(b) in ids_of)
+                      for c in page.iter() if local(c) in _CONTAINERS and c.get("ID")}  # fmt: skip
+        ordered: list[str] = []
+        for ref in order:  # a reading order may name a ComposedBlock: its TextBlocks, in their order
+            for bid in containers.get(ref, (ref,)):
+                if bid in by_id and bid not in ordered:
+                    ordered.append(bid)
+        placed = set(ordered)
+        ordered += [bid for bid in by_id if bid not in placed]
         blocks = {bid: _block_text(by_id[bid]) for bid in ordered}
-        pages.append(AltoPage(page_id=page.get("ID") or f"page{i + 1}", blocks=blocks))
+        pages.append(AltoPage(page_id=page.get("ID") or f"page{i + 1}", blocks=blocks, containers=containers))
     if not pages:
         raise ExtractionError("ALTO document has no <Page> element")
     return pages
