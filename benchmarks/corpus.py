@@ -5,7 +5,11 @@ Sentences come from the language-labelled treebank sentences in `../shared/data/
 copied into the repository) and from the demo prose. Page structure imitates news sites: navigation, sidebar,
 article, comments, footer, scripts and styles, so extraction does real work.
 
-    python benchmarks/corpus.py --docs 10000 --out bench-corpus
+    python benchmarks/corpus.py --docs 10000 --out bench-corpus [--origin-signals]
+
+`--origin-signals` moves about a third of the pages to generic domains (.com, .org, .io …) and plants origin
+evidence (server IP, locale tags, addresses, phones; `origin_corpus.py`); the truth (`truth["origin"]`: URL →
+country) lets `bench_origin.py` measure placement. Without it the files are as they always were.
 """
 
 from __future__ import annotations
@@ -102,20 +106,27 @@ def _perturb(rng: random.Random, paras: list[str]) -> list[str]:
     return out
 
 
-def _html(lang: str, title: str, paras: list[str], rng: random.Random) -> str:
+def _html(lang: str, title: str, paras: list[str], rng: random.Random, origin: dict | None = None) -> str:
     from html import escape
+
+    o = origin or {}
+    lang_attr, extra_head = o.get("lang_attr", lang), o.get("head", "")
+    if o.get("contact"):
+        paras = [*paras, o["contact"]] if not o.get("contact_in_footer") else paras
 
     nav = "".join(f'<li><a href="/s/{i}">{escape(b)}</a></li>' for i, b in enumerate(rng.sample(BOILER, 6)))
     side = "".join(f'<li><a href="/a/{rng.randrange(10**6)}">{escape(t)}</a></li>' for t in rng.sample(BOILER, 4))
     body = "\n".join(f"<p>{escape(p)}</p>" for p in paras)
     comments = "".join(f'<div class="comment"><b>{rng.choice(FIRST)}</b>: {escape(rng.choice(BOILER))}</div>'
                        for _ in range(rng.randint(0, 3)))  # fmt: skip
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+    footer = " | ".join(BOILER) + (" | " + escape(o["contact"]) if o.get("contact_in_footer") else "")
+    return (f'<!doctype html><html lang="{lang_attr}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"{extra_head}"
             '<style>body{font-family:sans-serif}.nav li{display:inline}</style>'
             '<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}</script>'
             f'</head><body><header><ul class="nav">{nav}</ul></header><aside><ul>{side}</ul></aside>'
             f"<main><article><h1>{escape(title)}</h1>{body}</article></main>"
-            f'<section class="comments">{comments}</section><footer>{" | ".join(BOILER)}</footer>'
+            f'<section class="comments">{comments}</section><footer>{footer}</footer>'
             "</body></html>")  # fmt: skip
 
 
@@ -124,7 +135,8 @@ def _html(lang: str, title: str, paras: list[str], rng: random.Random) -> str:
 SEGMENT = 250_000
 
 
-def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = None, workers: int = 2) -> dict:
+def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = None, workers: int = 2,
+             origin_signals: bool = False) -> dict:
     """Write `docs` pages into `out/*.warc.gz`; returns ground truth (near-duplicate and exact-duplicate pairs).
 
     The same arguments always give the same files, whatever `workers` (it only sets how many segments are written at
@@ -132,18 +144,19 @@ def generate(out: Path, docs: int, seed: int = 7, docs_per_file: int | None = No
     # real crawls come as many WARC files; both pipelines parallelize over files
     docs_per_file = docs_per_file or max(100, min(5000, docs // 8))
     if docs <= SEGMENT:
-        return _segment((out, 0, docs, seed, docs_per_file))
+        return _segment((out, 0, docs, seed, docs_per_file, origin_signals))
     per_segment = SEGMENT - SEGMENT % docs_per_file  # whole files per segment: file names continue across segments
-    jobs = [(out, start, min(per_segment, docs - start), seed + k, docs_per_file)
+    jobs = [(out, start, min(per_segment, docs - start), seed + k, docs_per_file, origin_signals)
             for k, start in enumerate(range(0, docs, per_segment))]  # fmt: skip
     from concurrent.futures import ProcessPoolExecutor
 
-    truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs}
+    truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs, "origin": {}}
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         for part in pool.map(_segment, jobs):
             truth["near_pairs"] += part["near_pairs"]
             truth["exact_pairs"] += part["exact_pairs"]
             truth["pii_pages"] += part["pii_pages"]
+            truth["origin"].update(part["origin"])
     return truth
 
 
@@ -152,12 +165,12 @@ def _segment(job) -> dict:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    out, first, docs, seed, docs_per_file = job
+    out, first, docs, seed, docs_per_file, origin_signals = job
     rng = random.Random(seed)
     sentences = load_sentences()
     langs = sorted(sentences)
     out.mkdir(parents=True, exist_ok=True)
-    truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs}
+    truth = {"near_pairs": [], "exact_pairs": [], "pii_pages": 0, "docs": docs, "origin": {}}
     history: list[tuple[str, str, list[str]]] = []
     writer = f = None
     for n in range(first, first + docs):
@@ -179,7 +192,20 @@ def _segment(job) -> dict:
             paras = _article(rng, sentences[lang])
             kind = "new"
         domain = f"site{rng.randrange(400)}.{TLD[lang]}"
+        origin = None
+        if origin_signals:
+            from origin_corpus import plan
+
+            from schemas.jurisdictions import cctld_to_jurisdiction
+
+            country = cctld_to_jurisdiction(TLD[lang])
+            origin = plan(n, seed, lang, country, kind)
+            if origin["tld"]:
+                domain = f"{lang}-{domain.split('.')[0]}.{origin['tld']}"
         url = f"https://www.{domain}/news/{n}"
+        if origin is not None:
+            truth["origin"][url] = country
+            origin["head"] = origin["head"].replace("{url}", url)
         if kind == "new" and rng.random() < 0.1:
             paras = [*paras[:-1], paras[-1] + " " + _pii_sentence(rng, domain)]
             truth["pii_pages"] += 1
@@ -189,17 +215,19 @@ def _segment(job) -> dict:
             truth["exact_pairs"].append([src_url, url])
         else:
             history.append((url, lang, paras))
-        html = _html(lang, f"News {n}", paras, rng).encode()
-        headers = [("Content-Type", "text/html; charset=utf-8")]
+        html = _html(lang, f"News {n}", paras, rng, origin).encode()
+        headers = [("Content-Type", "text/html; charset=utf-8"), *(origin["headers"] if origin else [])]
         if rng.random() < 0.3:
             html = gzip.compress(html, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
         headers.append(("Content-Length", str(len(html))))
         http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
         rid = f"<urn:uuid:{uuid.UUID(int=rng.getrandbits(128))}>"
+        warc_headers = {"WARC-Date": "2026-06-01T12:00:00Z", "WARC-Record-ID": rid}
+        if origin and origin["ip"]:
+            warc_headers["WARC-IP-Address"] = origin["ip"]
         rec = writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http,
-                                        warc_headers_dict={"WARC-Date": "2026-06-01T12:00:00Z",
-                                                           "WARC-Record-ID": rid})  # fmt: skip
+                                        warc_headers_dict=warc_headers)  # fmt: skip
         writer.write_record(rec)
     if f:
         f.close()
@@ -211,8 +239,9 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=10000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--origin-signals", action="store_true", help="generic-domain pages and planted origin evidence")
     args = ap.parse_args()
-    truth = generate(args.out, args.docs, args.seed)
+    truth = generate(args.out, args.docs, args.seed, origin_signals=args.origin_signals)
     size = sum(p.stat().st_size for p in args.out.glob("*.warc.gz"))
     print(f"{args.docs} pages, {size / 1e6:.1f} MB gzipped, {len(truth['near_pairs'])} near and "
           f"{len(truth['exact_pairs'])} exact duplicates, {truth['pii_pages']} pages with PII")  # fmt: skip

@@ -27,6 +27,8 @@ class Document:
     collected_at: str | None = None
     http_headers: dict[str, str] = field(default_factory=dict)
     raw_bytes: int = 0
+    server_ip: str | None = None  # WARC-IP-Address of the response, and an address from a `dns:` record of the same
+    dns_ip: str | None = None  # WARC for the host: origin evidence (filters/origin/server.py)
     lang: str | None = None
     lang_score: float | None = None
     declared_lang: str | None = None

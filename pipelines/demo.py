@@ -89,7 +89,7 @@ class _Warc:
         self._n = 0
 
     def response(self, url: str, body: bytes, ctype: str = "text/html; charset=utf-8", status: str = "200 OK",
-                 headers: list[tuple[str, str]] | None = None) -> None:  # fmt: skip
+                 headers: list[tuple[str, str]] | None = None, ip: str | None = None) -> None:  # fmt: skip
         from warcio.statusandheaders import StatusAndHeaders
 
         self._n += 1
@@ -98,7 +98,8 @@ class _Warc:
         rid = f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{url}#{self._n}')}>"
         rec = self._w.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http,
-            warc_headers_dict={"WARC-Date": f"2026-0{1 + self._n % 9}-15T10:00:00Z", "WARC-Record-ID": rid},
+            warc_headers_dict={"WARC-Date": f"2026-0{1 + self._n % 9}-15T10:00:00Z", "WARC-Record-ID": rid,
+                               **({"WARC-IP-Address": ip} if ip else {})},
         )  # fmt: skip
         self._w.write_record(rec)
 
@@ -147,6 +148,11 @@ def write_web(folder: Path, rng: random.Random) -> dict:
     warc.response("https://www.kein-ki.de/a/1", _html(
         "Kein KI-Training", _paragraphs(rng, "de"), "de", '<meta name="robots" content="noai, noimageai">').encode())
     warc.response("https://global-news.example.com/story/1", _html("Global", _paragraphs(rng, "en"), "en").encode())
+    # a generic-domain site placed by origin evidence: a German server, a de-DE locale and a Hamburg address
+    address = "Redaktion: Hafenstraße 12, 20457 Hamburg. Telefon +49 40 3099 1234."
+    warc.response("https://www.hafenkurier-online.com/artikel/1", _html(
+        "Hafenkurier", [*_paragraphs(rng, "de"), address], "de-DE", '<meta property="og:locale" content="de_DE">'
+    ).encode(), headers=[("Content-Language", "de-DE")], ip="217.160.0.1")  # fmt: skip
     warc.response("https://www.minato-shimbun.jp/news/1",
                   _html("港新聞", [" ".join(SENTENCES["ja"])], "ja").encode())  # fmt: skip
     # what a crawl also holds: an error page, an image, and a page with no main text

@@ -6,6 +6,7 @@ manifest for the caller to write last.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -51,7 +52,9 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     from expectations.gate import Gate
     from filters.pii_metadata import scrubber_for
     from pipelines.faults import maybe_crash
+    from pipelines.origin_report import origin_stats
     from pipelines.report import render_report
+    from pipelines.residency_stage import origin_manifest
     from pipelines.run import PIPELINE_VERSION, input_checksums
 
     t0 = time.monotonic()
@@ -151,6 +154,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
     ledger = pa.concat_tables([pq.read_table(p) for p in ledger_files]) if ledger_files else LEDGER_SCHEMA.empty_table()
 
     stats = release_stats(ledger, [fsys.open_input_file(p) for fsys, p in published_files], policy)
+    stats = dataclasses.replace(stats, origin=origin_stats(ledger))
     (report_dir / "gate_results.json").write_text(json.dumps(gate_results, indent=2))
     manifest = {
         "manifest_version": 1,
@@ -178,6 +182,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "validations": "report/validations/" if gate else None,
         },
         "counts": stats.counts.to_json(),
+        "origin_evidence": origin_manifest(policy),
         "report": "report/index.html",
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from pipelines.origin_report import render_origin_section
 from pipelines.release_stats import STAGES, ReleaseStats
 from pipelines.report_gate import gate_section
 
@@ -161,7 +162,7 @@ Every number below is computed from the ledger (<code>ledger/</code>) and the pu
 {_table(['region', 'jurisdictions', 'storage location', 'documents'], region_rows, {3})}
 <h3>Origin jurisdictions</h3>{_table(['origin', 'region', 'documents'], juris_rows, {2})}
 <h3>Evidence for the origin</h3>{_table(['basis', 'documents'], [[_t(b), f'{n:,}'] for b, n in stats.origin_basis], {1})}
-</section>
+{render_origin_section(stats.origin)}</section>
 <section id="pii"><h2>Personal data redacted (counts by type)</h2>{_table(['entity type', 'redacted', 'validated', 'pattern only', 'NER'], pii_rows, {1, 2, 3, 4})}
 <h3 id="names">Names, places and organisations (NER) per language</h3>
 {_table(['language', 'documents published', 'names', 'NER pipeline'], names_rows, {1})}</section>

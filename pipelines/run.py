@@ -178,6 +178,13 @@ def preflight(opts: RunOptions) -> Preflight:
             )
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
         raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
+    from filters.origin import OriginDatabaseError
+    from pipelines.residency_stage import check_origin_evidence
+
+    try:
+        check_origin_evidence(policy)
+    except OriginDatabaseError as exc:
+        raise ConfigError(f"policy {policy.path}: residency.evidence: {exc}") from None
     inputs = plan_inputs(policy, opts.inputs)
     if policy.allowed_sources:
         refused = sorted({f.source_id for f in inputs} - set(policy.allowed_sources))

@@ -37,7 +37,8 @@ from pipelines.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
-KEPT_HEADERS = ("content-type", "x-robots-tag", "tdm-reservation", "tdm-policy", "content-usage", "link")
+KEPT_HEADERS = ("content-type", "x-robots-tag", "tdm-reservation", "tdm-policy", "content-usage", "link",
+                "content-language")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
 
@@ -183,7 +184,11 @@ def _read_warc(spec: InputFile):
 
 def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
     """Documents and ledger rows of the records of one archive; records that are not documents go to `skipped`."""
+    from filters.origin.server import parse_dns_record
+    from filters.residency import host_of
+
     repair: Repair | None = None
+    dns: dict[str, str] = {}  # host → address, from the `dns:` records of this file (origin evidence)
     for item in records:
         if isinstance(item, Repair):
             if item.kind == "skipped":
@@ -204,6 +209,11 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
         kind = non_document_kind(rtype, url, record.rec_headers.get_header("Content-Type") or "")
         if kind is not None:
             skipped.add(kind, repaired)
+            if url and url.startswith("dns:"):
+                try:
+                    dns.update(parse_dns_record(_payload(record)))
+                except Exception:  # noqa: BLE001, S110 - an unreadable DNS record is only missing evidence
+                    pass
             continue
         headers: dict[str, str] = {}
         status = None
@@ -261,6 +271,7 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
             doc_id=doc_id, source_id=spec.source_id, source_type="web", input_path=spec.rel,
             record_locator=locator, text=text, html=html, url=url, collected_at=date,
             http_headers=headers, raw_bytes=len(body),
+            server_ip=record.rec_headers.get_header("WARC-IP-Address"), dns_ip=dns.get(host_of(url) or ""),
         )  # fmt: skip
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from filters.document import Document, content_hash
-from filters.residency import host_of, origin_jurisdiction, registrable_domain
+from filters.residency import host_of, registrable_domain
 from filters.rights import DEFAULT_AI_CRAWLERS, RightsConfig, RightsSnapshot, evaluate_rights
 from pipelines.ledger import ledger_row
+from pipelines.residency_stage import ResidencyStage
 from schemas.policy import Policy
 
 
@@ -53,6 +54,7 @@ class DocumentStages:
         self._lid = None
         self._quality = None
         self._stage = "takedown"  # the stage the current document is in, for the error row if it fails
+        self._residency = ResidencyStage(policy)
 
     def setup(self) -> None:
         from filters.extract import get_extractor
@@ -114,7 +116,8 @@ class DocumentStages:
             yield _row(doc, "rights", "kept", doc.rights_basis, status=doc.rights_status, basis=doc.rights_basis)
 
         self._stage = "extract"
-        # extraction
+        # extraction (the residency step's markup signals first: extraction drops the markup)
+        page = self._residency.page_signals(doc, decl.jurisdiction)
         if doc.html is not None:
             doc.text = self._extractor.extract(doc.html)
             doc.html = None
@@ -151,22 +154,9 @@ class DocumentStages:
         self._stage = "residency"
         # residency: origin jurisdiction from evidence, then the policy's region
         doc.registrable_domain = registrable_domain(doc.url)
-        doc.origin_jurisdiction, doc.origin_basis = origin_jurisdiction(
-            doc.url, decl.jurisdiction, p.domain_jurisdictions
-        )
         doc.license = decl.license
-        if doc.origin_jurisdiction is None:
-            yield _row(doc, "residency", "quarantined", "unknown origin jurisdiction: no source declaration, no ccTLD")
+        if not (yield from self._residency.place(doc, decl.jurisdiction, page, _row)):
             return
-        region = p.region_of.get(doc.origin_jurisdiction)
-        if region is None:
-            yield _row(
-                doc, "residency", "quarantined",
-                f"origin {doc.origin_jurisdiction} ({doc.origin_basis}) is in no region of the policy",
-            )  # fmt: skip
-            return
-        doc.residency_region = region
-        yield _row(doc, "residency", "kept", f"{doc.origin_jurisdiction} ({doc.origin_basis}) -> {region}")
 
         self._stage = "admission"
         # admission: licence and collection date

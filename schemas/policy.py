@@ -94,6 +94,17 @@ class RightsRules:
 
 
 @dataclass(frozen=True)
+class OriginEvidenceRules:
+    """`residency.evidence`: which origin signals count and how much (defaults in `filters.origin.model`)."""
+
+    enabled: bool = True
+    signals: tuple[str, ...] | None = None  # None: every signal
+    weights: dict[str, float] = field(default_factory=dict)  # overrides of the default weights
+    min_confidence: float | None = None  # None: the default
+    max_db_age_days: int | None = None  # None: the default
+
+
+@dataclass(frozen=True)
 class Takedown:
     urls: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
@@ -118,6 +129,8 @@ class Policy:
     collected_from: str | None = None
     collected_to: str | None = None
     domain_jurisdictions: dict[str, str] = field(default_factory=dict)
+    unknown_origin: str = "quarantine"  # or drop
+    origin_evidence: OriginEvidenceRules = field(default_factory=OriginEvidenceRules)
     rights: RightsRules = field(default_factory=RightsRules)
     takedown: Takedown = field(default_factory=Takedown)
     html_extractor: str = "resiliparse"  # 29x trafilatura's speed at word F1 0.976 vs 0.992 (docs/benchmarks.md)
@@ -321,6 +334,8 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
     for dom, j in ((doc["residency"].get("domains") or {}).items()):
         if j not in ISO_3166_ALPHA2:
             problems.append(f"field residency.domains.{dom}: {j!r} is not an ISO 3166-1 alpha-2 code")
+    evidence, ev_problems = _origin_evidence(doc["residency"].get("evidence") or {})
+    problems += ev_problems
     rights_doc = doc.get("rights") or {}
     snapshots = rights_doc.get("snapshots")
     if snapshots is not None:
@@ -363,6 +378,8 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         collected_from=adm.get("collected_from"),
         collected_to=adm.get("collected_to"),
         domain_jurisdictions={k.lower().lstrip("."): v for k, v in (doc["residency"].get("domains") or {}).items()},
+        unknown_origin=doc["residency"].get("unknown_origin", "quarantine"),
+        origin_evidence=evidence,
         rights=RightsRules(
             reserved=rights_doc.get("reserved", "exclude"),
             unknown=rights_doc.get("unknown", "quarantine"),
@@ -416,6 +433,28 @@ def _trusted_keys(spec: dict[str, Any], policy_path: Path) -> tuple[tuple[str, .
             problems.append(f"field approval.trusted_keys: {f} does not exist (a trust list or .pub file)")
         out.append(str(f))
     return tuple(out), problems
+
+
+def _origin_evidence(spec: dict[str, Any]) -> tuple[OriginEvidenceRules, list[str]]:
+    """Cross-field rules of `residency.evidence` (names and ranges are checked by the JSON Schema)."""
+    problems = []
+    signals = tuple(spec["signals"]) if "signals" in spec else None
+    weights = dict(spec.get("weights") or {})
+    if signals is not None:
+        for name in sorted(set(weights) - set(signals)):
+            problems.append(f"field residency.evidence.weights.{name}: {name} is not in residency.evidence.signals "
+                            f"{list(signals)}; add it there or remove its weight")  # fmt: skip
+        if all(weights.get(s, 1.0) == 0 for s in signals):
+            problems.append("field residency.evidence.signals: every listed signal has weight 0; set enabled: false "
+                            "to turn origin evidence off")  # fmt: skip
+    rules = OriginEvidenceRules(
+        enabled=spec.get("enabled", True),
+        signals=signals,
+        weights=weights,
+        min_confidence=spec.get("min_confidence"),
+        max_db_age_days=(spec.get("ip_database") or {}).get("max_age_days"),
+    )
+    return rules, problems
 
 
 def _load_takedown(spec: dict[str, Any], policy_path: Path) -> tuple[Takedown, list[str]]:

@@ -1,0 +1,238 @@
+"""Content signals, read from the extracted text: phone numbers (libphonenumber, through `phonenumbers`), postal
+addresses of the policy's countries, IBAN country codes (ISO 13616 check through python-stdnum), single-country
+currencies, and the document's language (weak on its own: Spanish is not Spain).
+
+Residency runs before the PII stage, so these are light scans of their own: one pass finds the text's digit runs,
+and each detector looks only around them (a pattern anchored there, then a maintained library to validate), which
+keeps the cost to a fraction of a millisecond a page. Long texts are read at their first 20,000 and last 5,000
+characters, where pages carry their contact lines. No value found is ever recorded: a phone becomes its calling
+code, an address its postcode format, an IBAN its country code.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from filters.origin.countries import CURRENCIES, LANG_COUNTRIES, POSTAL_PREFIXES
+from filters.origin.model import Signal
+
+_RUN = re.compile(r"\d+")
+_HEAD, _TAIL = 20_000, 5_000
+_INTL_PHONE = re.compile(r"(?:\+|00)([1-9]\d{0,2})[\s.\-/]*(?:\(0\))?[\s.\-/]*\(?\d[\d\s.\-/()]{4,15}\d")
+_NATIONAL_NUMBER = re.compile(r"\(?0\d[\d\s.\-/()]{5,14}\d")
+_PHONE_WORDS = ("tel", "tél", "phone", "puh", "tfn", "telefon", "téléphone", "telefono", "teléfono", "telefoon",
+                "電話", "전화", "fax")  # fmt: skip
+#: street words per country; the postcode must follow within a short window (house number, comma)
+_STREETS: dict[str, tuple[str, ...]] = {
+    "DE": ("straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "damm", "ring"),
+    "AT": ("straße", "strasse", "gasse", "platz", "weg"),
+    "CH": ("strasse", "gasse", "platz", "weg", "rue", "via"),
+    "FR": ("rue", "avenue", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai"),
+    "BE": ("rue", "avenue", "straat", "laan", "plein"),
+    "LU": ("rue", "avenue", "boulevard"),
+    "IT": ("via", "viale", "piazza", "corso", "largo"),
+    "ES": ("calle", "c/", "avenida", "avda.", "plaza", "paseo", "carrer"),
+    "PT": ("rua", "avenida", "travessa", "praça", "largo"),
+    "NL": ("straat", "laan", "weg", "plein", "gracht", "kade"),
+    "SE": ("gatan", "vägen", "gata", "väg", "torget", "gränd"),
+    "FI": ("katu", "tie", "kuja", "polku", "tori"),
+    "DK": ("gade", "vej", "allé", "torv", "plads"),
+    "NO": ("gate", "gata", "veien", "vei", "vegen", "plass"),
+    "PL": ("ul.", "ulica", "al.", "aleja", "plac"),
+    "CZ": ("ulice", "nám.", "náměstí", "třída"),
+    "HU": ("utca", "út", "tér", "körút"),
+}
+_POSTCODES: dict[str, str] = {
+    "DE": r"\d{5}", "FR": r"\d{5}", "IT": r"\d{5}", "ES": r"\d{5}", "FI": r"\d{5}",
+    "AT": r"\d{4}", "CH": r"\d{4}", "BE": r"\d{4}", "LU": r"\d{4}", "DK": r"\d{4}", "NO": r"\d{4}", "HU": r"\d{4}",
+    "NL": r"\d{4}\s?[A-Z]{2}", "SE": r"\d{3}\s\d{2}", "CZ": r"\d{3}\s\d{2}", "PL": r"\d{2}-\d{3}", "PT": r"\d{4}-\d{3}",
+}  # fmt: skip
+_CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻ]"
+_AFTER_POSTCODE = re.compile(r"\s+" + _CAPITAL)
+_GB_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z])")
+_JP_POSTCODE = re.compile(r"〒\s?\d{3}-\d{4}")
+#: anything shaped like one of the postcode formats above, then a capitalized place name (anchored at a digit run)
+_POSTCODE_CANDIDATE = re.compile(
+    r"(\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4,5})\s+" + _CAPITAL
+)
+_HOUSE_NUMBER = re.compile(r"\d{1,4}")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])")
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= _HEAD + _TAIL else text[:_HEAD] + "\n" + text[-_TAIL:]
+
+
+def digit_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of digits: the one scan of the text that all detectors share."""
+    return [m.span() for m in _RUN.finditer(text)]
+
+
+def _word_before(text: str, s: int) -> bool:
+    """Is the character before position `s` part of a word (so a match starting at `s` is not a token start)?"""
+    return s > 0 and (text[s - 1].isalnum() or text[s - 1] in "_-")
+
+
+@lru_cache(maxsize=64)
+def _formats(countries: tuple[str, ...]) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
+    return tuple((cc, re.compile(_POSTCODES[cc]), _STREETS[cc]) for cc in countries if cc in _POSTCODES)
+
+
+def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
+    """Addresses of the policy's `countries`: a street word and a house number shortly before the country's
+    postcode format and a capitalized place name; a country-prefixed postcode (D-10115); GB and JP postcodes."""
+    if weight <= 0:
+        return []
+    runs = digit_runs(text) if runs is None else runs
+    found: dict[str, str] = {}
+    formats = _formats(tuple(sorted(countries)))
+    want_gb = "GB" in countries
+    for s, e in runs:
+        n = e - s
+        if want_gb and n <= 2 and s > 0 and text[s - 1].isupper() and "GB" not in found:
+            for start in (s - 2, s - 1):
+                if start >= 0 and not _word_before(text, start) and _GB_POSTCODE.match(text, start):
+                    found["GB"] = "GB postcode format"
+                    break
+        if n < 2 or n > 5:
+            continue
+        if s >= 2 and text[s - 1] == "-" and text[s - 2].isupper() and _AFTER_POSTCODE.match(text, e):
+            start = s - 3 if s >= 3 and text[s - 3].isupper() else s - 2
+            cc = POSTAL_PREFIXES.get(text[start : s - 1])
+            if cc in countries and not _word_before(text, start):
+                found.setdefault(cc, f"{text[start : s - 1]}- prefixed postcode")
+                continue
+        if not formats or _word_before(text, s):
+            continue
+        m = _POSTCODE_CANDIDATE.match(text, s)
+        if not m:
+            continue
+        before = text[max(0, s - 60) : s].lower()
+        if not _HOUSE_NUMBER.search(before):
+            continue
+        hits = [cc for cc, pc, streets in formats if pc.fullmatch(m.group(1)) and any(w in before for w in streets)]
+        if len(hits) == 1 and hits[0] not in found:
+            found[hits[0]] = f"street + {hits[0]} postcode format"
+    if "JP" in countries and "〒" in text and _JP_POSTCODE.search(text):
+        found.setdefault("JP", "JP postcode format")
+    return [Signal("postal_address", cc, v, weight) for cc, v in sorted(found.items())]
+
+
+def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
+    """Numbers with a country prefix (any country), and national-format numbers after a phone word, tried against
+    the policy's countries that speak the document's language (counted only when exactly one accepts them)."""
+    if weight <= 0:
+        return []
+    runs = digit_runs(text) if runs is None else runs
+    if not runs:
+        return []
+    import phonenumbers
+
+    speakers = [c for c in countries if c in LANG_COUNTRIES.get(lang or "", ())]
+    found: dict[str, str] = {}
+    for s, e in runs:
+        start = None
+        if s > 0 and text[s - 1] == "+" and not _word_before(text, s - 1) and (s < 2 or text[s - 2] != "+"):
+            start = s - 1
+        elif text.startswith("00", s) and e - s <= 5 and not _word_before(text, s):
+            start = s
+        if start is not None:
+            m = _INTL_PHONE.match(text, start)
+            if m:
+                raw = m.group(0)
+                try:
+                    num = phonenumbers.parse("+" + raw[2:] if raw.startswith("00") else raw)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_valid_number(num):
+                    cc = phonenumbers.region_code_for_number(num)
+                    if cc and cc != "001":
+                        found.setdefault(cc, f"+{num.country_code}")
+            continue
+        if speakers and text[s] == "0" and not _word_before(text, s):
+            context = text[max(0, s - 24) : s].lower()
+            if not any(w in context for w in _PHONE_WORDS):
+                continue
+            m = _NATIONAL_NUMBER.match(text, s - 1 if s > 0 and text[s - 1] == "(" else s)
+            if not m:
+                continue
+            ok = []
+            for cc in speakers:
+                try:
+                    if phonenumbers.is_valid_number(phonenumbers.parse(m.group(0), cc)):
+                        ok.append(cc)
+                except phonenumbers.NumberParseException:
+                    continue
+            if len(ok) == 1:
+                found.setdefault(ok[0], f"national format ({ok[0]})")
+    return [Signal("phone", cc, v, weight) for cc, v in sorted(found.items())]
+
+
+def iban_signals(text: str, weight: float, runs=None) -> list[Signal]:
+    if weight <= 0:
+        return []
+    runs = digit_runs(text) if runs is None else runs
+    found = set()
+    for s, e in runs:
+        if (
+            e - s >= 2
+            and s >= 2
+            and text[s - 2 : s].isascii()
+            and text[s - 2 : s].isupper()
+            and text[s - 2 : s].isalpha()
+        ):
+            if _word_before(text, s - 2):
+                continue
+            m = _IBAN.match(text, s - 2)
+            if m:
+                from stdnum import iban
+
+                if iban.is_valid(m.group(0)):
+                    found.add(m.group(0)[:2])
+    return [Signal("iban", cc, f"IBAN {cc}", weight) for cc in sorted(found)]
+
+
+_CURRENCY_LENGTHS = sorted({len(k) for k in CURRENCIES}, reverse=True)
+
+
+def currency_signals(text: str, weight: float, runs=None) -> list[Signal]:
+    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`)."""
+    if weight <= 0:
+        return []
+    runs = digit_runs(text) if runs is None else runs
+    found: dict[str, str] = {}
+    for s, e in runs:
+        before = text[max(0, s - 5) : s].rstrip()
+        after = text[e : e + 5].lstrip()
+        for n in _CURRENCY_LENGTHS:
+            tok = before[-n:]
+            if len(tok) == n and tok in CURRENCIES and not (tok[0].isalpha() and before[-n - 1 : -n].isalpha()):
+                found.setdefault(CURRENCIES[tok], tok)
+                break
+            tok = after[:n]
+            if len(tok) == n and tok in CURRENCIES and not (tok[-1].isalpha() and after[n : n + 1].isalpha()):
+                found.setdefault(CURRENCIES[tok], tok)
+                break
+    return [Signal("currency", cc, tok, weight) for cc, tok in sorted(found.items())]
+
+
+def language_signal(lang: str | None, countries: tuple[str, ...], weight: float) -> list[Signal]:
+    """The language points to a country only when exactly one of the policy's jurisdictions speaks it; even then
+    it is too weak to place a document alone (Spanish is not Spain)."""
+    if weight <= 0 or not lang:
+        return []
+    hits = [c for c in countries if c in LANG_COUNTRIES.get(lang, ())]
+    return [Signal("language", hits[0], lang, weight)] if len(hits) == 1 else []
+
+
+def content_signals(text: str, lang: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
+    text = _bounded(text)
+    runs = digit_runs(text)
+    return (
+        phone_signals(text, lang, countries, weights.get("phone", 0.0), runs)
+        + postal_signals(text, countries, weights.get("postal_address", 0.0), runs)
+        + iban_signals(text, weights.get("iban", 0.0), runs)
+        + currency_signals(text, weights.get("currency", 0.0), runs)
+        + language_signal(lang, countries, weights.get("language", 0.0))
+    )
