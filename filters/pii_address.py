@@ -129,6 +129,7 @@ class StreetAddressRecognizer(ScanRecognizer):
     """STREET_ADDRESS: a street with its house number (street type first, a street suffix, or number first)."""
 
     ENTITY = STREET_ENTITY
+    SCAN_KINDS = ("street", "address")
 
     def tier(self, value: str) -> str:
         return PATTERN
@@ -196,6 +197,7 @@ class PostcodeRecognizer(ScanRecognizer):
     """POSTCODE: a postcode shape after a cue, before a place name on an address line, or a British/Canadian one."""
 
     ENTITY = POSTCODE_ENTITY
+    SCAN_KINDS = ("postcode",)
 
     def tier(self, value: str) -> str:
         return PATTERN

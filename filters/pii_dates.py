@@ -105,6 +105,7 @@ class DateOfBirthRecognizer(ScanRecognizer):
     """DATE_OF_BIRTH: the first calendar date within 60 characters after a birth cue."""
 
     ENTITY = ENTITY
+    SCAN_KINDS = ("birth",)
 
     def tier(self, value: str) -> str:
         return PATTERN

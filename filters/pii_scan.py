@@ -87,18 +87,41 @@ def _alternation(words) -> str:
 _SEP = r"(?:[ \u00a0\-/()]|\.(?!\s))"
 # The scan runs on the lower-cased text with the standard library's `re` (case-sensitive literal alternations are
 # several times faster there than case-insensitive ones); patterns here are therefore written in lower case.
-SCAN = re.compile(
-    r"(?<![\w@.])(?:"  # at a word start: one look-ahead test per position elsewhere keeps the scan fast
-    r"(?=(?P<iban>[a-z]{2}[ \u00a0]?\d{2}(?:[ \u00a0.\-]{0,2}[a-z0-9]){10,34}))"
-    r"|(?P<url>(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>\"'()\[\]{}]{2,400})"
-    rf"|(?P<birth>(?:{_alternation(BIRTH_CUES)})(?!\w))"
-    rf"|(?P<postcode>(?:{_alternation(POSTCODE_CUES)})(?!\w))"
-    rf"|(?P<street>(?:{_alternation(_STREET_WORDS)})(?=[\s\u00a0])|c/(?=[^\W\d_]))"
-    rf"|(?P<address>(?:{_alternation(ADDRESS_CUES)})[ \u00a0]*:)"
-    r")"
-    rf"|(?P<digits>(?:\+|\(\+?)?\d+(?:{_SEP}{{1,3}}\d+)*\)?)"
-    r"|(?P<host>\.[a-z]{2,12}/(?=[^\s<>\"'()\[\]{}]))"
-)
+# cue words: each alternative is needed only by the recognizer that reads it, and the long alternations are most of
+# the scan's cost, so the scan holds those of the recognizers built in this process (`require`). Removing a cue
+# alternative changes no candidate of another kind: cues are whole words without digits.
+_CUES = {
+    "birth": rf"(?P<birth>(?:{_alternation(BIRTH_CUES)})(?!\w))",
+    "postcode": rf"(?P<postcode>(?:{_alternation(POSTCODE_CUES)})(?!\w))",
+    "street": rf"(?P<street>(?:{_alternation(_STREET_WORDS)})(?=[\s\u00a0])|c/(?=[^\W\d_]))",
+    "address": rf"(?P<address>(?:{_alternation(ADDRESS_CUES)})[ \u00a0]*:)",
+}
+
+
+def _compile(cues) -> re.Pattern:
+    return re.compile(
+        r"(?<![\w@.])(?:"  # at a word start: one look-ahead test per position elsewhere keeps the scan fast
+        r"(?=(?P<iban>[a-z]{2}[ \u00a0]?\d{2}(?:[ \u00a0.\-]{0,2}[a-z0-9]){10,34}))"
+        r"|(?P<url>(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>\"'()\[\]{}]{2,400})"
+        + "".join(f"|{_CUES[k]}" for k in _CUES if k in cues)
+        + r")"
+        rf"|(?P<digits>(?:\+|\(\+?)?\d+(?:{_SEP}{{1,3}}\d+)*\)?)"
+        r"|(?P<host>\.[a-z]{2,12}/(?=[^\s<>\"'()\[\]{}]))"
+    )
+
+
+_ACTIVE_CUES: frozenset[str] = frozenset()
+SCAN = _compile(_ACTIVE_CUES)
+
+
+def require(kinds) -> None:
+    """Make the scan find candidates of `kinds` from now on (recognizers call it when built; it only ever grows)."""
+    global SCAN, _ACTIVE_CUES
+    wanted = _ACTIVE_CUES | (frozenset(kinds) & _CUES.keys())
+    if wanted != _ACTIVE_CUES:
+        _ACTIVE_CUES, SCAN = wanted, _compile(wanted)  # a result scanned before is not reused (`scan`)
+
+
 KINDS = ("iban", "url", "birth", "postcode", "address", "street", "digits", "host")
 
 
@@ -108,6 +131,7 @@ class Candidates:
 
     text: str
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    pattern: object = None  # the scan that found them
 
     def of(self, kind: str) -> list[tuple[int, int]]:
         return self.spans.get(kind, [])
@@ -125,16 +149,16 @@ _STATS = _Stats()
 
 def scan(text: str) -> Candidates:
     """The candidates of `text` (one pass; the last text's result is reused when the same string comes again)."""
-    last = _STATS.last
-    if last is not None and last.text is text:
+    last, pattern = _STATS.last, SCAN
+    if last is not None and last.text is text and last.pattern is pattern:
         return last
     spans: dict[str, list[tuple[int, int]]] = {k: [] for k in KINDS}
-    for m in SCAN.finditer(_lowered(text)):
+    for m in pattern.finditer(_lowered(text)):
         kind = m.lastgroup
         if kind is not None:
             spans[kind].append(m.span(kind))
     _STATS.scans += 1
-    found = _STATS.last = Candidates(text, spans)
+    found = _STATS.last = Candidates(text, spans, pattern)
     return found
 
 
@@ -196,8 +220,10 @@ class ScanRecognizer(EntityRecognizer):
     """Base of Terroir's recognizers that read the shared scan: one entity, no model to load."""
 
     ENTITY = ""
+    SCAN_KINDS: tuple[str, ...] = ()  # the candidate kinds this recognizer reads
 
     def __init__(self, supported_language: str = "en", context: tuple[str, ...] = (), name: str | None = None):
+        require(self.SCAN_KINDS)
         super().__init__(
             supported_entities=[self.ENTITY],
             name=name or type(self).__name__,
