@@ -579,7 +579,7 @@ class MinHasher:
         texts = [normalize_for_shingles(t) for t in texts] if self.normalize else list(texts)
         if self.backend == "gpu":
             return self._signatures_gpu(texts)
-        return self.signatures_cpu(texts)
+        return self.signatures_cpu(texts, normalized=self.normalize)  # folded once, above
 
     def signatures_cpu(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
         """The numpy backend, whatever `backend` resolved to (the reference the GPU must match); `normalized` says
