@@ -105,7 +105,9 @@ def _compile(cues) -> re.Pattern:
         r"|(?P<url>(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>\"'()\[\]{}]{2,400})"
         + "".join(f"|{_CUES[k]}" for k in _CUES if k in cues)
         + r")"
-        rf"|(?P<digits>(?:\+|\(\+?)?\d+(?:{_SEP}{{1,3}}\d+)*\)?)"
+        # a digit, "+digit", "(digit" or "(+digit" first: the same numbers as an optional prefix before the digits,
+        # but the regex engine can skip positions that start none of them (about a third of the scan's time)
+        rf"|(?P<digits>(?:\d|\+\d|\(\+?\d)\d*(?:{_SEP}{{1,3}}\d+)*\)?)"
         r"|(?P<host>\.[a-z]{2,12}/(?=[^\s<>\"'()\[\]{}]))"
     )
 
@@ -167,6 +169,9 @@ def _lowered(text: str) -> str:
     low = text.lower()
     if len(low) == len(text):
         return low
+    # U+0130 (İ) is the one character whose lower case is two: keep it, lower the rest at C speed
+    if "\ue000" not in text:
+        return text.replace("\u0130", "\ue000").lower().replace("\ue000", "\u0130")
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
