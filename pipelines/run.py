@@ -363,11 +363,9 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
 
     warm = threading.Thread(target=_prewarm_gate, name="terroir-prewarm", daemon=True)
     warm.start()
-    stalled = threading.Event()
+    stalled, handled = threading.Event(), threading.Event()
     if opts.worker_start_timeout:
-        import _thread
-
-        monitor.watch_worker_start(opts.worker_start_timeout, lambda: (stalled.set(), _thread.interrupt_main()))
+        monitor.watch_worker_start(opts.worker_start_timeout, lambda: _on_stall(stalled, handled, opts))
     try:
         try:
             p = beam.Pipeline(runner=make_runner(opts), options=beam_options(opts))
@@ -384,12 +382,9 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         except KeyboardInterrupt:
             if not stalled.is_set():
                 raise
+            handled.set()
             _stop_worker_processes()
-            raise WorkersDidNotStart(
-                f"no {opts.runner} runner worker started within {opts.worker_start_timeout:g} s, so nothing was "
-                "processed; check that the workers can start and reach this machine (the local runner's workers use "
-                "localhost; a cluster's need the scheduler), or raise --worker-start-timeout for a slow cluster"
-            ) from None
+            raise WorkersDidNotStart(_no_worker_message(opts)) from None
         t_pipeline = time.monotonic() - t0
         monitor.set_stage("gate and publish")
 
@@ -412,6 +407,32 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         shutil.rmtree(out / "_work", ignore_errors=True)  # where releases of earlier versions kept it
         shutil.rmtree(out / "_staging", ignore_errors=True)
     return RunResult(str(out), str(manifest_path), str(out / "report" / "index.html"), manifest)
+
+
+def _no_worker_message(opts: RunOptions) -> str:
+    return (f"no {opts.runner} runner worker started within {opts.worker_start_timeout:g} s, so nothing was processed; "
+            "check that the workers can start and reach this machine (the local runner's workers use localhost; a "
+            "cluster's need the scheduler), or raise --worker-start-timeout for a slow cluster")  # fmt: skip
+
+
+def _on_stall(stalled, handled, opts: RunOptions) -> None:
+    """No worker started in time: interrupt the main thread with a real SIGINT (it also ends a blocking wait there,
+    which a simulated interrupt does not); if the run has not stopped 15 s later, end the process (exit 3)."""
+    import signal
+    import sys
+    import threading
+
+    stalled.set()
+    os.kill(os.getpid(), signal.SIGINT)
+
+    def last_resort() -> None:
+        if handled.wait(15):
+            return
+        _stop_worker_processes()
+        print(f"terroir: {_no_worker_message(opts)}", file=sys.stderr, flush=True)
+        os._exit(3)
+
+    threading.Thread(target=last_resort, name="terroir-stall", daemon=True).start()
 
 
 def _stop_worker_processes() -> None:
