@@ -7,7 +7,6 @@ manifest for the caller to write last.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -19,18 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.checksums import sha256_of
 from pipelines.ledger import ledger_row
 from pipelines.pipeline import write_parquet_atomically
 from pipelines.release_stats import compute_release_stats as release_stats
 from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, SCHEMA_VERSION
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _display(path: Path, out: Path) -> str:

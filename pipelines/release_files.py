@@ -14,9 +14,10 @@ reports.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path, PurePosixPath
+
+from pipelines.checksums import sha256_of as _sha256
 
 NOT_RELEASE_FILES = frozenset({"release.json", "approval.json", "progress.log"})
 SCRATCH_DIRS = frozenset({"_work", "_staging"})
@@ -136,12 +137,6 @@ def stray_files(release_dir: str | os.PathLike, manifest: dict) -> list[str]:
     return sorted(set(_folder_files(Path(release_dir))) - _listed(manifest))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def other_published_files(out: str | os.PathLike, manifest: dict, shard_folders=()) -> list[dict]:

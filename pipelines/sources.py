@@ -8,7 +8,6 @@ becomes an `error` ledger row with a readable reason; what was read before the d
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from pipelines.archive_reader import (
     parse_record,
     raw_records,
 )
+from pipelines.checksums import sha256_of as file_sha256  # noqa: F401 - also this module's interface
 from pipelines.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
@@ -83,12 +83,6 @@ def sniff_format(path: str) -> str:
     return "unknown"
 
 
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _file_row(spec: InputFile, decision: str, reason: str, **detail) -> dict:
