@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from pipelines.demo_text import SENTENCES
+from pipelines.tools.demo_text import SENTENCES
 
 LANGS = ("en", "de", "fr", "fi", "nl")
 

@@ -41,7 +41,7 @@ def corpus_documents(n: int):
 
     from filters.extract import get_extractor
     from filters.langid import LanguageIdentifier
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     work = Path(tempfile.mkdtemp(prefix="terroir-bench-ner-"))
     generate(work / "warc", n)
@@ -59,7 +59,7 @@ def corpus_documents(n: int):
 
 def run_stage(policy_text: str, docs, work: Path) -> tuple[float, float, Counter]:
     """(process CPU seconds, wall seconds, decisions) of the PII stage over copies of `docs`."""
-    from pipelines.pii_stage import PII_BATCH, PiiStage
+    from pipelines.stages.pii import PII_BATCH, PiiStage
     from schemas.policy import load_policy
 
     path = work / "policy.yaml"

@@ -38,8 +38,8 @@ THRESHOLDS = (0.4, 0.5, 0.6, 0.7)
 
 def residency_rows(warc_dir: Path, policy_path: Path) -> list[tuple[str, dict]]:
     """(url, residency detail) of every page that reached the residency step."""
-    from pipelines.sources import InputFile, read_file
-    from pipelines.stages import DocumentStages
+    from pipelines.sources.reader import InputFile, read_file
+    from pipelines.stages.document import DocumentStages
     from schemas.policy import load_policy
 
     policy = load_policy(policy_path)

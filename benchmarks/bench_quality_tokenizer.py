@@ -29,7 +29,7 @@ def main() -> None:
     from filters.extract import get_extractor
     from filters.langid import LanguageIdentifier
     from filters.quality import QualityFilter
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     work = Path(tempfile.mkdtemp(prefix="terroir-qtok-"))
     generate(work, args.docs)

@@ -44,7 +44,7 @@ def records_present(path: Path) -> int:
 
 
 def _read(path: Path):
-    from pipelines.sources import InputFile, read_file, sniff_format
+    from pipelines.sources.reader import InputFile, read_file, sniff_format
 
     spec = InputFile(source_id="b", path=str(path), rel=path.name, format=sniff_format(str(path)))
     items = list(read_file(spec))
@@ -96,7 +96,7 @@ def library(shared: Path, tmp: Path) -> list[dict]:
 def quality(shared: Path) -> dict:
     from filters.extract import tei_text
     from filters.quality import QualityFilter
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     names = ("gopher_quality", "gopher_repetition", "fineweb")
     plays = {p.name: tei_text(p.read_bytes())[0] for p in sorted((shared / "tei").glob("*.xml"))}

@@ -60,7 +60,7 @@ def main() -> None:
     from corpus import generate
 
     from filters.document import Document, content_hash
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     table = Table()
     work = Path(tempfile.mkdtemp(prefix="terroir-stages-"))
@@ -137,8 +137,8 @@ def main() -> None:
 
     import pyarrow as pa
 
-    from pipelines.pipeline import write_parquet_atomically
     from schemas import CORPUS_SCHEMA
+    from schemas.files import write_parquet_atomically
 
     rows = []
     for d, x, (lang, score) in zip(docs, chosen, langs):

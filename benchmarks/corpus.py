@@ -50,7 +50,7 @@ def load_sentences() -> dict[str, list[str]]:
             if len(parts) == 4 and parts[0] in TLD and len(parts[3]) > 25:
                 by_lang[parts[0]].append(parts[3])
     if not by_lang:
-        from pipelines.demo_text import SENTENCES
+        from pipelines.tools.demo_text import SENTENCES
 
         for lang, sents in SENTENCES.items():
             by_lang[lang].extend(sents)

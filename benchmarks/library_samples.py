@@ -17,7 +17,7 @@ import shutil
 import zlib
 from pathlib import Path
 
-from pipelines.demo_text import SENTENCES
+from pipelines.tools.demo_text import SENTENCES
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v2#"
 

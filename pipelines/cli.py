@@ -27,8 +27,7 @@ then:
 
 
 def _version() -> str:
-    from pipelines.run import PIPELINE_VERSION
-    from schemas import SCHEMA_VERSION
+    from schemas import PIPELINE_VERSION, SCHEMA_VERSION
 
     return f"{PIPELINE_VERSION.replace('-', ' ', 1)} (corpus schema {SCHEMA_VERSION})"
 
@@ -92,7 +91,7 @@ def _dedup_parser(sub) -> None:
 def run_dedup_command(args) -> int:
     import dataclasses
 
-    from pipelines.dedup_corpus import DedupError, dedup_corpus
+    from pipelines.tools.dedup_corpus import DedupError, dedup_corpus
     from schemas.policy import FuzzyDedup, PolicyError, load_policy
 
     try:
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("scheduler", "worker"):
         # pass everything through to distributed's own command line, --help included
-        from pipelines import cluster
+        from pipelines.graph import cluster
 
         rest = argv[1:]
         if argv[0] == "scheduler":
@@ -142,10 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     _run_parser(sub)
     _dedup_parser(sub)
-    from pipelines.release_cli import add_release_commands, run_release_command
+    from release.cli import add_release_commands, run_release_command
 
     add_release_commands(sub)
-    from pipelines.train_ner import add_train_ner_command, run_train_ner_command
+    from pipelines.tools.train_ner import add_train_ner_command, run_train_ner_command
 
     add_train_ner_command(sub)
     sc = sub.add_parser("scheduler", help="run a Dask scheduler (options as `dask scheduler`)", add_help=False)
@@ -175,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_train_ner_command(args)
 
     if args.command in ("scheduler", "worker", "objectstore"):
-        from pipelines import cluster
+        from pipelines.graph import cluster
 
         if args.command == "scheduler":
             return cluster.scheduler(args.rest)
@@ -187,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     from schemas.policy import PolicyError
 
     if args.command == "demo":
-        from pipelines.demo import run_demo
+        from pipelines.tools.demo import run_demo
 
         try:
             res = run_demo(args.output, workers=args.workers)

@@ -14,15 +14,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.progress import ProgressMonitor
-from pipelines.sources import InputFile, file_sha256, input_root, mets_claims, sniff_format
-from pipelines.worker_logging import local_worker_log_level
-from schemas import SCHEMA_VERSION
+from pipelines.graph.progress import ProgressMonitor
+from pipelines.graph.worker_logging import local_worker_log_level
+from pipelines.sources.reader import InputFile, file_sha256, input_root, mets_claims, sniff_format
+from schemas import PIPELINE_VERSION, SCHEMA_VERSION
 from schemas.policy import Policy, load_policy
 
 log = logging.getLogger("terroir")
 
-PIPELINE_VERSION = "terroir-0.1.0"
 RUNNERS = ("local", "dask", "flink", "spark")
 
 
@@ -141,7 +140,7 @@ class Preflight:
 def preflight(opts: RunOptions) -> Preflight:
     """Every check that can fail, before any work: policy, runner, inputs, rights snapshots, storage, gate suite."""
     from filters.rights import load_snapshots
-    from pipelines import storage as st
+    from release import storage as st
 
     policy = load_policy(opts.policy_path)
     if opts.dedup_backend is not None:
@@ -179,7 +178,7 @@ def preflight(opts: RunOptions) -> Preflight:
     if opts.lid_model_path and not os.path.isfile(opts.lid_model_path):
         raise ConfigError(f"--lid-model {opts.lid_model_path}: no such file")
     from filters.origin import OriginDatabaseError
-    from pipelines.residency_stage import check_origin_evidence
+    from pipelines.stages.residency import check_origin_evidence
 
     try:
         check_origin_evidence(policy)
@@ -280,7 +279,7 @@ def execute(opts: RunOptions) -> RunResult:
     out = Path(opts.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]):
-        from pipelines.storage import claim
+        from release.storage import claim
 
         claim(pre.storage, out)
         return _execute(opts, pre, out, t0)
@@ -330,7 +329,7 @@ class RunLock:
 def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResult:
     import apache_beam as beam
 
-    from pipelines.pipeline import RunPlan, build_pipeline
+    from pipelines.graph.beam import RunPlan, build_pipeline
 
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
     manifest_path = out / "release.json"
@@ -344,7 +343,7 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
     (work / "events.jsonl").unlink(missing_ok=True)
     shutil.rmtree(work / "spill", ignore_errors=True)  # spills between stages belong to one attempt
     total_bytes = sum(os.path.getsize(f.path) + sum(os.path.getsize(m) for m in f.members) for f in inputs)
-    from pipelines.checkpoint import checkpoint_name
+    from pipelines.graph.checkpoint import checkpoint_name
 
     ordered = tuple(sorted(inputs, key=lambda s: (s.source_id, s.rel)))
     fingerprint = run_fingerprint(policy, pre.rights_snapshots, opts)
@@ -388,13 +387,16 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         t_pipeline = time.monotonic() - t0
         monitor.set_stage("gate and publish")
 
-        from pipelines.publish import publish
+        from filters.pii_metadata import scrubber_for
+        from pipelines.stages.residency import origin_manifest
+        from release.publish import publish
 
         # a release already published here (--overwrite) stays intact and loadable while the graph runs; it is
         # unpublished only now, when the new one is staged and about to replace it
         manifest_path.unlink(missing_ok=True)
         (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
-        manifest = publish(policy, inputs, storage, out, staging, opts, t_pipeline)
+        manifest = publish(policy, input_checksums(inputs, scrubber_for(policy)), origin_manifest(policy), storage, out,
+                           staging, opts, t_pipeline)  # fmt: skip
         manifest["resume"] = monitor.summary()
         manifest["timings_s"]["steps"] = monitor.step_summary()
         write_json_atomically(manifest_path, manifest)

@@ -7,6 +7,7 @@ from schemas.corpus import (
     LEDGER_COLUMNS,
     LEDGER_SCHEMA,
     PII_COUNT_TYPE,
+    PIPELINE_VERSION,
     PROVENANCE_COLUMNS,
     SCHEMA_VERSION,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "LEDGER_COLUMNS",
     "LEDGER_SCHEMA",
     "PII_COUNT_TYPE",
+    "PIPELINE_VERSION",
     "PROVENANCE_COLUMNS",
     "SCHEMA_VERSION",
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 SCHEMA_VERSION = "2.0.0"
+#: The Terroir version stamped on every corpus row (`pipeline_version`), in the manifest and in approvals.
+PIPELINE_VERSION = "terroir-0.1.0"
 
 #: One entry of `pii_counts`: an entity type and how many of it were redacted. A list of these structs rather than an
 #: Arrow map (schema 1.0.0), since Hugging Face `datasets` has no map type and fails on such a column.

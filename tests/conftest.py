@@ -50,7 +50,7 @@ def read_shards(manifest: dict, out: Path) -> pa.Table:
 @pytest.fixture(scope="session")
 def demo_release(tmp_path_factory):
     """The demo, run once per session exactly as `make demo` runs it."""
-    from pipelines.demo import run_demo
+    from pipelines.tools.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo")
     res = run_demo(str(out), workers=2)
@@ -82,7 +82,8 @@ class Officer:
 def officer(tmp_path_factory, monkeypatch) -> Officer:
     """A compliance officer: a real Ed25519 key in their own key folder (outside any release), whose public key is in
     a trust list that verifiers find through $TERROIR_TRUST; $TERROIR_SIGNING_KEY names the key for `approve`."""
-    from pipelines import release_cli, signing
+    from release import cli as release_cli
+    from release import signing
 
     home = tmp_path_factory.mktemp("officer")
     key = signing.generate_key("Maria Lindqvist", home / "keys")

@@ -7,8 +7,8 @@ import gzip
 import json
 
 from benchmarks.archive_samples import WGET_LOG, _warc, cc2008_arc, crawler_log_warc, page_html, wayback_merged_warc
-from pipelines.archive_reader import RawRecord, Repair, looks_like_crawler_log, raw_records
-from pipelines.sources import InputFile, read_file
+from pipelines.sources.archives import RawRecord, Repair, looks_like_crawler_log, raw_records
+from pipelines.sources.reader import InputFile, read_file
 
 
 def _read(path):

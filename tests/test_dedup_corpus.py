@@ -17,7 +17,7 @@ from apache_beam.testing.util import assert_that
 
 from conftest import REPO
 from filters.document import Document
-from pipelines.dedup_corpus import DedupError, dedup_corpus
+from pipelines.tools.dedup_corpus import DedupError, dedup_corpus
 from schemas.policy import FuzzyDedup
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -54,10 +54,10 @@ def _removals(out):
 
 
 def _beam_removals(ids, texts, fuzzy, folder):
-    """The Beam stage (pipelines/fuzzy.py) on the same documents, read from three checkpoint files as a run leaves
+    """The Beam stage (pipelines/graph/fuzzy.py) on the same documents, read from three checkpoint files as a run leaves
     them: its removals as (doc_id, kept doc_id)."""
-    from pipelines.checkpoint import CheckpointWriter
-    from pipelines.fuzzy import FuzzyDedup as FuzzyStage
+    from pipelines.graph.checkpoint import CheckpointWriter
+    from pipelines.graph.fuzzy import FuzzyDedup as FuzzyStage
 
     docs = [Document(doc_id=i, source_id="dump", source_type="parquet", input_path="x", record_locator=i, text=t)
             for i, t in zip(ids, texts)]  # fmt: skip

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from conftest import read_ledger, read_shards, run_terroir, write_policy
-from pipelines.demo_text import SENTENCES
+from pipelines.tools.demo_text import SENTENCES
 
 pytestmark = pytest.mark.slow
 

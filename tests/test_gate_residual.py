@@ -8,7 +8,7 @@ import pytest
 
 from expectations.derived import residual_pii
 from filters.document import Document
-from pipelines.pii_stage import PiiStage
+from pipelines.stages.pii import PiiStage
 from schemas.policy import load_policy
 
 LEAKS = [

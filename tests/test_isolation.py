@@ -125,7 +125,7 @@ def test_a_document_breaking_the_gate_is_held_back_alone(tmp_path):
     everything = json.dumps(m) + json.dumps(gate) + (out / "report" / "index.html").read_text()
     assert "SE45" not in everything and "gifts.jsonl" in (out / "report" / "index.html").read_text()
     # the held-back file is part of what the manifest's digest covers: the release is intact, nothing stray
-    from pipelines.release import verify
+    from release import verify
 
     report = verify(out)
     assert report.integrity_ok, report.problems
@@ -213,7 +213,7 @@ def test_a_stage_failing_on_one_document_withholds_that_document_only():
     """A per-document stage that raises (here on a web record whose page is bytes, not decoded text) ends that
     document with an `error` row naming the stage and the exception type; the next document goes through."""
     from filters.document import Document
-    from pipelines.stages import DocumentStages
+    from pipelines.stages.document import DocumentStages
     from schemas.policy import load_policy
 
     stages = DocumentStages(load_policy(str(REPO / "policies" / "demo-eu.yaml")))

@@ -10,7 +10,7 @@ from lxml import etree
 
 from benchmarks.library_samples import alto_page, didl_issue, kitodo_issue, nlf_issue
 from filters.extract import alto_text, parse_alto
-from pipelines.sources import InputFile, read_file, sniff_format
+from pipelines.sources.reader import InputFile, read_file, sniff_format
 
 
 def _read(path):

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import release as rel
 from conftest import load_manifest, read_shards
-from pipelines import release as rel
 from schemas import CORPUS_SCHEMA, PII_COUNT_TYPE, SCHEMA_VERSION
 
 

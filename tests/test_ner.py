@@ -14,8 +14,8 @@ from filters.document import Document
 from filters.ner import NAMES_NOT_REDACTED, NerUnavailable, SpacyNer, load_pipeline, names_by_language
 from filters.ner_data import LabelMapError, load_label_map, read_labelled
 from filters.pii import PiiRedactor, check_pii_config
-from pipelines.pii_stage import PiiStage
-from pipelines.train_ner import TrainNerError, TrainOptions, train_ner
+from pipelines.stages.pii import PiiStage
+from pipelines.tools.train_ner import TrainNerError, TrainOptions, train_ner
 from schemas.policy import load_policy
 
 REPO = Path(__file__).resolve().parent.parent

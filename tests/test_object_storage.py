@@ -59,7 +59,7 @@ admission:
 
 
 def test_release_is_written_to_each_regions_bucket(s3_server, tmp_path):
-    from pipelines.demo import demo_inputs, generate
+    from pipelines.tools.demo import demo_inputs, generate
 
     endpoint, client = s3_server
     data = tmp_path / "data"

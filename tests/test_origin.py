@@ -17,7 +17,7 @@ from filters.origin.content import currency_signals, iban_signals, language_sign
 from filters.origin.locale import locale_signals, region_of_tag
 from filters.origin.registry import registry_signals
 from filters.origin.server import check_database, database_info, ip_country
-from pipelines.demo_text import SENTENCES
+from pipelines.tools.demo_text import SENTENCES
 from schemas.policy import PolicyError, load_policy
 
 W = EvidenceConfig().weights
@@ -71,7 +71,7 @@ def test_ip_lookup_uses_the_installed_registry_table():
 
 
 def test_warc_ip_address_reaches_the_document(shared):
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     path = shared / "warc" / "solrwayback-gzip-chunked.warc.gz"
     docs = [d for k, d in read_file(InputFile("web", str(path), path.name, "warc")) if k == "doc"]
@@ -96,7 +96,7 @@ def _warc(path: Path, records: list[tuple[str, str, bytes, list, dict]]) -> None
 
 
 def test_dns_record_in_the_same_warc_gives_the_address(tmp_path):
-    from pipelines.sources import InputFile, read_file
+    from pipelines.sources.reader import InputFile, read_file
 
     dns = b"20260601120000\nwww.satamasanomat.net.\t300\tIN\tA\t193.166.3.1\nbad line\n"
     assert parse_dns_record(dns) == [("www.satamasanomat.net", "193.166.3.1")]

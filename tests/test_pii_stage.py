@@ -13,7 +13,7 @@ import pytest
 
 from filters.document import Document
 from filters.pii import PiiAnalysisError, PiiRedactor, check_pii_config, supported_countries
-from pipelines.pii_stage import PiiStage
+from pipelines.stages.pii import PiiStage
 from schemas.policy import load_policy
 
 SALT = "a-test-salt-of-sufficient-length"

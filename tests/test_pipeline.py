@@ -125,8 +125,8 @@ def test_manifest_times_every_step_of_the_graph_and_counts_its_items(shared_run)
 
 
 def test_progress_line_names_the_last_step_once_every_input_is_read(tmp_path):
-    from pipelines.checkpoint import StepTimer, record_event
-    from pipelines.progress import ProgressMonitor
+    from pipelines.graph.checkpoint import StepTimer, record_event
+    from pipelines.graph.progress import ProgressMonitor
 
     mon = ProgressMonitor(str(tmp_path), str(tmp_path / "progress.log"), total_inputs=2, total_bytes=10, echo=False)
     record_event(str(tmp_path), event="processed", input="a", docs=3, bytes=5)
@@ -268,7 +268,7 @@ def test_demo_release_layout(demo_release):
 
 
 def test_worker_counts_give_byte_identical_shards(tmp_path):
-    from pipelines.demo import demo_inputs, demo_policy_path, generate
+    from pipelines.tools.demo import demo_inputs, demo_policy_path, generate
 
     data = tmp_path / "data"
     generate(data)

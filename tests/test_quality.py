@@ -9,7 +9,7 @@ from datatrove.data import Document as DtDocument
 from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
 
 from filters.quality import QualityFilter, fast_gopher_quality_class, fast_repetition_class, fast_tokenizer_class
-from pipelines.demo_text import SENTENCES
+from pipelines.tools.demo_text import SENTENCES
 
 
 def _texts() -> list[str]:

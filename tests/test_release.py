@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import release as rel
 from conftest import load_manifest, read_ledger, read_shards
-from pipelines import release as rel
-from pipelines import release_docs as docs
+from release.documents import release_docs as docs
 from schemas import CORPUS_SCHEMA
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ TEMPLATE_HEADINGS = [
 
 
 def _policy_path():
-    from pipelines.demo import demo_policy_path
+    from pipelines.tools.demo import demo_policy_path
 
     return demo_policy_path()
 
@@ -197,7 +197,7 @@ def test_sources_are_put_in_template_categories(documented):
 
 
 def test_provider_facts_and_categories_come_from_the_policy_summary_section(documented):
-    from pipelines.publish import release_stats
+    from release.publish import release_stats
     from schemas.policy import load_policy
 
     folder, _ = documented

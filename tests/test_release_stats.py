@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import load_manifest, read_ledger
-from pipelines.release_stats import DECISIONS, STAGES, compute_release_stats
+from release.stats import DECISIONS, STAGES, compute_release_stats
 
 
 @pytest.fixture(scope="module")

@@ -99,8 +99,8 @@ def test_gate_section_gives_each_expectation_its_severity_and_verdict(demo_relea
 
 
 def test_gate_section_says_quarantined_and_names_the_critical_failure():
-    from pipelines.report import _table
-    from pipelines.report_gate import gate_section
+    from release.documents.gate import gate_section
+    from release.documents.report import _table
 
     def exp(name, col, sev, ok, n=0, note=None):
         return {"expectation": name, "column": col, "severity": sev, "success": ok, "unexpected_count": n,

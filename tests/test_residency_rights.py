@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 from filters.document import Document, make_doc_id
-from pipelines.demo_text import SENTENCES
-from pipelines.stages import DocumentStages
+from pipelines.stages.document import DocumentStages
+from pipelines.tools.demo_text import SENTENCES
 from schemas.policy import load_policy
 
 

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory):
-    from pipelines.demo import generate
+    from pipelines.tools.demo import generate
 
     data = tmp_path_factory.mktemp("resume-data")
     generate(data)
@@ -28,7 +28,7 @@ def demo_data(tmp_path_factory):
 
 
 def _cmd(data: Path, out: Path) -> list[str]:
-    from pipelines.demo import demo_inputs, demo_policy_path
+    from pipelines.tools.demo import demo_inputs, demo_policy_path
 
     args = [sys.executable, "-m", "pipelines.cli", "run", "--policy", str(demo_policy_path()), "--output", str(out),
             "--workers", "1", "--overwrite"]  # fmt: skip
@@ -101,7 +101,7 @@ def test_kill_and_rerun_gives_the_same_release(demo_data, reference, tmp_path, f
 def test_an_overwrite_that_crashes_leaves_the_published_release_intact(demo_data, tmp_path):
     """--overwrite over a published release, killed while reading its inputs: the old release is still published,
     every shard it lists still has its checksum (it is unpublished only when the new one is about to be published)."""
-    from pipelines.publish import sha256_of
+    from release.publish import sha256_of
 
     out = tmp_path / "release"
     first = _run(demo_data, out)

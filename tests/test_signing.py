@@ -16,11 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import release as rel
 from conftest import load_manifest
-from pipelines import release as rel
-from pipelines import release_cli, signing
 from pipelines.cli import main as terroir
-from pipelines.publish import sha256_of
+from release import cli as release_cli
+from release import signing
+from release.publish import sha256_of
 
 pytestmark = pytest.mark.slow
 
@@ -168,7 +169,7 @@ def test_a_manifest_path_outside_the_release_is_refused_before_reading(release_c
 
 
 def _demo_policy() -> Path:
-    from pipelines.demo import demo_policy_path
+    from pipelines.tools.demo import demo_policy_path
 
     return demo_policy_path()
 

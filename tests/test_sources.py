@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.sources import InputFile, read_file, sniff_format
+from pipelines.sources.reader import InputFile, read_file, sniff_format
 
 
 def _read(path, fmt=None, source_id="s", **kw):

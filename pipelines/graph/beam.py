@@ -5,9 +5,9 @@ Documents stay on disk between stages; only ids, hashes and decisions travel as 
 file and partition, so memory does not grow with the corpus's text and Beam's per-element cost is paid per file:
 
 1. **ProcessInput** (per input file): read, then the per-document stages; the file's documents and ledger rows go to
-   its checkpoint (`pipelines/checkpoint.py`), and (doc_id, content hash) per position go on.
+   its checkpoint (`pipelines/graph/checkpoint.py`), and (doc_id, content hash) per position go on.
 2. **exact dedup** (per content-hash partition): every group of equal hashes keeps its lowest `doc_id`.
-3. **fuzzy dedup** (`pipelines/fuzzy.py`): over the exact-dedup survivors, read back from the checkpoints.
+3. **fuzzy dedup** (`pipelines/graph/fuzzy.py`): over the exact-dedup survivors, read back from the checkpoints.
 4. **Finish** (per input file): the file's checkpoint again, with the dedup decisions of its documents: dedup ledger
    rows, PII redaction, corpus rows; spilled per output shard and ledger part (one row group each).
 5. **WriteShard / WriteLedger** (per shard, per ledger part): the spilled row groups → one sorted Parquet file.
@@ -25,11 +25,12 @@ from dataclasses import dataclass
 import apache_beam as beam
 
 from filters.document import Document
-from pipelines.ledger import ledger_row
-from pipelines.pii_stage import PII_BATCH, PiiStage
-from pipelines.sources import InputFile, read_file
-from pipelines.stages import DocumentStages
-from pipelines.worker_logging import apply_log_level
+from pipelines.graph.worker_logging import apply_log_level
+from pipelines.sources.reader import InputFile, read_file
+from pipelines.stages.document import DocumentStages
+from pipelines.stages.pii import PII_BATCH, PiiStage
+from schemas.files import write_parquet_atomically
+from schemas.ledger import ledger_row
 from schemas.policy import Policy
 
 STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "takedown", "rights", "extract", "langid", "quality",
@@ -77,7 +78,7 @@ class ProcessInput(beam.DoFn):
         self.plan = plan
 
     def setup(self):
-        from pipelines.checkpoint import record_event
+        from pipelines.graph.checkpoint import record_event
 
         apply_log_level(self.plan.log_level)
         record_event(self.plan.work_dir, event="worker_started", pid=os.getpid())  # the driver's start watchdog
@@ -102,7 +103,7 @@ class ProcessInput(beam.DoFn):
                 yield kind, item
 
     def process(self, numbered):
-        from pipelines import checkpoint
+        from pipelines.graph import checkpoint
 
         file_no, spec = numbered
         final = self.plan.checkpoints[file_no]
@@ -115,8 +116,8 @@ class ProcessInput(beam.DoFn):
         yield from self._route(file_no, ids, hashes)
 
     def _run(self, file_no: int, spec: InputFile, final: str, resumed: bool) -> tuple[list, list]:
-        from pipelines import checkpoint
-        from pipelines.faults import maybe_crash
+        from pipelines.graph import checkpoint
+        from schemas.faults import maybe_crash
 
         work = self.plan.work_dir
         size = os.path.getsize(spec.path) + sum(os.path.getsize(m) for m in spec.members if os.path.exists(m))
@@ -160,8 +161,8 @@ class ProcessInput(beam.DoFn):
 def decide_exact(kv, work_dir: str | None = None):
     """One content-hash partition → per input file ("exact", (positions, keeper doc_id or None, group size)): each
     group of equal hashes keeps its lowest (doc_id, file, position); the others name it."""
-    from pipelines.checkpoint import run_timed
-    from pipelines.fuzzy import tagged_rows
+    from pipelines.graph.checkpoint import run_timed
+    from pipelines.graph.fuzzy import tagged_rows
 
     yield from run_timed(work_dir, "exact dedup", _decide_exact(kv), tagged_rows)
 
@@ -287,7 +288,7 @@ class Finish(beam.DoFn):
         self._pii.setup()
 
     def process(self, kv):
-        from pipelines.checkpoint import StepTimer
+        from pipelines.graph.checkpoint import StepTimer
 
         with StepTimer(self.plan.work_dir, "dedup decisions, PII, spill") as t:
             out = list(self._finish(*kv, t))
@@ -296,7 +297,7 @@ class Finish(beam.DoFn):
     def _finish(self, file_no, parts, timer):
         import time
 
-        from pipelines import checkpoint
+        from pipelines.graph import checkpoint
         from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA
 
         policy, plan = self.plan.policy, self.plan
@@ -359,17 +360,6 @@ def shard_relpath(region: str, bucket: int, n: int) -> str:
     return f"{region}/part-{bucket:05d}-of-{n:05d}.parquet"
 
 
-def write_parquet_atomically(table, path: str) -> None:
-    """Write next to the target, then rename: a reader never sees a half-written file."""
-    import pyarrow.parquet as pq
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd", compression_level=3, write_statistics=True,
-                   use_dictionary=["source_id", "source_type", "lang", "origin_jurisdiction", "origin_basis",
-                                   "residency_region", "license", "rights_status", "rights_basis", "policy_id",
-                                   "pipeline_version", "stage", "decision"])  # fmt: skip
-    os.replace(tmp, path)
 
 
 class WriteShard(beam.DoFn):
@@ -381,9 +371,9 @@ class WriteShard(beam.DoFn):
     def process(self, kv):
         import pyarrow.compute as pc
 
-        from pipelines.checkpoint import StepTimer
-        from pipelines.faults import maybe_crash
+        from pipelines.graph.checkpoint import StepTimer
         from schemas import CORPUS_SCHEMA
+        from schemas.faults import maybe_crash
 
         (region, bucket), refs = kv
         with StepTimer(self.work_dir, "write shards") as t:
@@ -403,7 +393,7 @@ class WriteLedger(beam.DoFn):
         self.work_dir = work_dir
 
     def process(self, kv):
-        from pipelines.checkpoint import StepTimer
+        from pipelines.graph.checkpoint import StepTimer
 
         with StepTimer(self.work_dir, "write ledger") as t:
             rel, t.items = self._write(*kv)
@@ -446,7 +436,7 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
     else:
         sign_requests = staged | "SignRequests" >> beam.FlatMap(tagged, "sign")
     if policy.fuzzy.enabled:
-        from pipelines.fuzzy import FuzzyDedup
+        from pipelines.graph.fuzzy import FuzzyDedup
 
         per_file.append(sign_requests | "FuzzyDedup" >> FuzzyDedup(policy.fuzzy, plan.partitions, plan.checkpoints,
                                                                    plan.spill_dir, plan.work_dir))  # fmt: skip

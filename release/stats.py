@@ -77,7 +77,7 @@ class ReleaseStats:
     documents_in_dup_clusters: int
     pii_tiers: list[tuple[str, str, int]]
     fuzzy_note: str = ""
-    origin: dict | None = None  # origin evidence per region (`pipelines.origin_report.origin_stats`)
+    origin: dict | None = None  # origin evidence per region (`release.documents.origin.origin_stats`)
 
     def decided(self, stage: str, decision: str) -> int:
         """Ledger rows of `stage` with `decision` (0 when the stage wrote none)."""

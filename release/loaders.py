@@ -1,8 +1,8 @@
 """Readers of a release for the optional training frameworks: Hugging Face `datasets` and PyTorch.
 
-They refuse exactly what `pipelines.release.open_release` refuses (paths outside the release, no valid signed approval
+They refuse exactly what `release.open_release` refuses (paths outside the release, no valid signed approval
 from a trusted key, files that differ from the manifest), through the same guard. Both are importable from
-`pipelines.release` as well; neither framework is imported until it is used.
+`release` as well; neither framework is imported until it is used.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 
-from pipelines.release import _guard, _rows, assign_shards, published_shards, read_manifest, shard_location
+from release.manifest import published_shards, read_manifest, shard_location
+from release.readers import _guard, _rows, assign_shards
 
 
 def hf_dataset(release_dir: str | os.PathLike, *, split: str = "train", streaming: bool = False,
@@ -57,7 +58,7 @@ def _hf_schema():
 def _hf_rows(release_dir: str, entries: list[dict], storages: dict | None = None) -> Iterator[dict]:
     import pyarrow.parquet as pq
 
-    from pipelines.release import upgrade_batch
+    from release.readers import upgrade_batch
 
     for entry in entries:
         fsys, path = shard_location(release_dir, entry, storages)
@@ -107,7 +108,7 @@ def _torch_dataset_class():
                 yield from _rows(fsys, path, self.columns, self.batch_size)
 
     # a module-level name, so DataLoader workers started with "spawn" can unpickle the dataset
-    TerroirIterableDataset.__module__ = "pipelines.release"
+    TerroirIterableDataset.__module__ = "release"
     TerroirIterableDataset.__qualname__ = "TerroirIterableDataset"
     return TerroirIterableDataset
 

@@ -11,8 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from pipelines import signing
-from pipelines.release import ReleaseError, TamperedReleaseError, approve, verify
+from release import signing
+from release.manifest import ReleaseError
+from release.approval import TamperedReleaseError, approve, verify
 
 
 def _trust_args(p) -> None:
@@ -121,7 +122,7 @@ def run_release_command(args) -> int:
             return 2
         return 0 if report.integrity_ok and (report.approved or args.allow_unapproved) else 1
     if args.command == "docs":
-        from pipelines.release_docs import regenerate_docs
+        from release.documents.release_docs import regenerate_docs
 
         try:
             written = regenerate_docs(args.release, args.policy, sme=args.sme)

@@ -1,5 +1,5 @@
 """Library packages: a METS or DIDL file that groups ALTO pages into articles or an issue, resolved against the
-files next to it. Used by the METS/DIDL reader in `pipelines/sources.py` and by the run planner (which ALTO files a
+files next to it. Used by the METS/DIDL reader in `pipelines/sources/reader.py` and by the run planner (which ALTO files a
 package claims, so they are not read a second time on their own)."""
 
 from __future__ import annotations
@@ -37,12 +37,19 @@ def _is_alto(path: Path) -> bool:
         return False
 
 
+def member_path(mets_path: str, href: str, root: Path) -> Path:
+    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
+    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
+    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
+    return target
+
+
 def _local_path(path: str, ref: str, root: Path, listing: list[str] | None) -> Path | None:
     """The local file a reference of the package at `path` names: a relative path or `file://` URL (raises
     ExtractionError when it lies outside the input folder `root`), else (a resolver URL as Delpher writes them) a
     file in the package's folder named after the URL's last path segment or its `urn=` identifier."""
-    from pipelines.sources import member_path
-
     base = Path(path).parent
     u = urlparse(ref)
     if u.scheme in ("", "file"):

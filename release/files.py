@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from pipelines.checksums import sha256_of as _sha256
+from schemas.files import sha256_of as _sha256
 
 NOT_RELEASE_FILES = frozenset({"release.json", "approval.json", "progress.log"})
 SCRATCH_DIRS = frozenset({"_work", "_staging"})
@@ -29,7 +29,7 @@ class OutsideReleaseError(ValueError):
 
 def region_storages(policy, release_dir: str | os.PathLike) -> dict:
     """Region name → `RegionStorage` as the policy names it (relative folders resolve under the release folder)."""
-    from pipelines import storage as st
+    from release import storage as st
 
     if isinstance(policy, str | os.PathLike):
         from schemas.policy import load_policy

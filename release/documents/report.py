@@ -8,9 +8,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from pipelines.origin_report import render_origin_section
-from pipelines.release_stats import STAGES, ReleaseStats
-from pipelines.report_gate import gate_section
+from release.documents.gate import gate_section
+from release.documents.origin import render_origin_section
+from release.stats import STAGES, ReleaseStats
 
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip

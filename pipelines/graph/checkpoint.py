@@ -22,7 +22,7 @@ from typing import Self
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.sources import InputFile
+from pipelines.sources.reader import InputFile
 
 _SCHEMA = pa.schema([pa.field("kind", pa.string()), pa.field("payload", pa.large_binary()),
                      pa.field("doc_id", pa.string()), pa.field("content_hash", pa.string()),

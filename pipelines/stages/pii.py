@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 
 from filters.document import Document
-from pipelines.stages import _row
+from pipelines.stages.document import _row
 from schemas.policy import Policy
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from filters.document import Document, content_hash
 from filters.residency import host_of, registrable_domain
 from filters.rights import DEFAULT_AI_CRAWLERS, RightsConfig, RightsSnapshot, evaluate_rights
-from pipelines.ledger import ledger_row
-from pipelines.residency_stage import ResidencyStage
+from pipelines.stages.residency import ResidencyStage
+from schemas.ledger import ledger_row
 from schemas.policy import Policy
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filters.ner import names_by_language, names_summary
-from pipelines.release_stats import DECISIONS, ReleaseStats, compute_release_stats
+from release.stats import DECISIONS, ReleaseStats, compute_release_stats
 
 TO_COMPLETE = "TO BE COMPLETED BY THE PROVIDER"
 TEMPLATE = (
@@ -1188,7 +1188,7 @@ def dataset_card(manifest: dict, stats: ReleaseStats, policy, shard_paths: list 
             "release, one signed by an untrusted or revoked key, or one whose files differ from `release.json`.")
     md.lines += [
         "```python",
-        "from pipelines.release import hf_dataset, open_release",
+        "from release import hf_dataset, open_release",
         "",
         "import pyarrow.dataset as pads",
         "",
@@ -1253,7 +1253,7 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipelines.release import ReleaseError, published_shards, read_manifest, shard_location
+    from release.manifest import ReleaseError, published_shards, read_manifest, shard_location
     from schemas import LEDGER_SCHEMA
     from schemas.policy import load_policy
 
@@ -1265,7 +1265,7 @@ def regenerate_docs(release_dir: str | os.PathLike, policy_path: str | os.PathLi
             f"policy {policy_path} (sha256 {policy.sha256}) is not the policy release {release_dir} was built with "
             f"(sha256 {expected})"
         )
-    from pipelines.release_files import region_storages
+    from release.files import region_storages
 
     storages = region_storages(policy, release_dir)  # shards outside the folder: only under the policy's storage
     tables = []

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from pipelines.demo_text import CARD, CONTACT, DONATE, SENTENCES
+from pipelines.tools.demo_text import CARD, CONTACT, DONATE, SENTENCES
 
 SEED = 20261123
 TLD = {"en": "co.uk", "de": "de", "fr": "fr", "sv": "se", "fi": "fi", "es": "es", "nl": "nl", "it": "it"}
@@ -296,7 +296,7 @@ def generate(folder: str | Path) -> dict:
 
 
 def demo_policy_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "policies" / "demo-eu.yaml"
+    return Path(__file__).resolve().parents[2] / "policies" / "demo-eu.yaml"
 
 
 def demo_inputs(data: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """Progress of a run, for the terminal and for `DIR/progress.log` (a file a cluster user can `tail -f`).
 
-Workers append events to `events.jsonl` in the run's work folder (`pipelines.checkpoint.record_event`); a thread in
+Workers append events to `events.jsonl` in the run's work folder (`pipelines.graph.checkpoint.record_event`); a thread in
 the driver turns them into one line every few seconds: inputs done, documents, bytes, rate, and the stage it is in.
 """
 

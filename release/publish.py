@@ -18,11 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.checksums import sha256_of
-from pipelines.ledger import ledger_row
-from pipelines.pipeline import write_parquet_atomically
-from pipelines.release_stats import compute_release_stats as release_stats
-from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, SCHEMA_VERSION
+from release.stats import compute_release_stats as release_stats
+from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, PIPELINE_VERSION, SCHEMA_VERSION
+from schemas.files import sha256_of, write_parquet_atomically
+from schemas.ledger import ledger_row
 
 
 def _display(path: Path, out: Path) -> str:
@@ -40,14 +39,12 @@ def _move(src: Path, dst: Path) -> None:
     src.unlink()
 
 
-def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline: float) -> dict:
+def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Path, staging: Path, opts,
+            t_pipeline: float) -> dict:  # fmt: skip
     from expectations.gate import Gate
-    from filters.pii_metadata import scrubber_for
-    from pipelines.faults import maybe_crash
-    from pipelines.origin_report import origin_stats
-    from pipelines.report import render_report
-    from pipelines.residency_stage import origin_manifest
-    from pipelines.run import PIPELINE_VERSION, input_checksums
+    from release.documents.origin import origin_stats
+    from release.documents.report import render_report
+    from schemas.faults import maybe_crash
 
     t0 = time.monotonic()
     maybe_crash("before_publish")
@@ -159,7 +156,7 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "approval": {"state": "pending_review", "note": "a compliance officer approves after reading the report"},
         },
         "policy": {"policy_id": policy.policy_id, "path": os.path.basename(policy.path), "sha256": policy.sha256},
-        "inputs": input_checksums(inputs, scrubber_for(policy)),
+        "inputs": inputs,
         "shards": shards,
         "quarantined_shards": quarantined,
         "quarantined_documents": held_docs,
@@ -174,15 +171,15 @@ def publish(policy, inputs, storage, out: Path, staging: Path, opts, t_pipeline:
             "validations": "report/validations/" if gate else None,
         },
         "counts": stats.counts.to_json(),
-        "origin_evidence": origin_manifest(policy),
+        "origin_evidence": origin_evidence,
         "report": "report/index.html",
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }
     render_report(report_dir / "index.html", manifest, stats, gate_results, policy)
-    from pipelines.release_docs import write_release_docs
+    from release.documents.release_docs import write_release_docs
 
     manifest["docs"] = write_release_docs(out, manifest, stats, policy, published_files)
-    from pipelines.release_files import other_published_files
+    from release.files import other_published_files
 
     # the report, gate results and quarantine go under the manifest's digest too
     manifest["files"] = other_published_files(out, manifest, [s.uri for s in storage.values() if s.is_local])

@@ -1,6 +1,6 @@
 """Fuzzy dedup in the Beam graph, over documents that stay on disk.
 
-The per-document stages leave each input file's documents in its checkpoint (`pipelines/checkpoint.py`); a document
+The per-document stages leave each input file's documents in its checkpoint (`pipelines/graph/checkpoint.py`); a document
 is named by its global id `gid = file_no << 32 | position` and ordered by `(doc_id, gid)`. Only arrays of ids,
 band hashes and pairs travel between steps, a few hundred bytes per document, so the local runner's memory does not
 grow with the texts and every step's work is vectorized per element:
@@ -96,14 +96,14 @@ class SignFile(beam.DoFn):
         self._hasher = MinHasher.from_settings(self.fuzzy)
 
     def process(self, kv):
-        from pipelines.checkpoint import run_timed
+        from pipelines.graph.checkpoint import run_timed
 
         bands = max(1, self.fuzzy.bands)
         yield from run_timed(self.work_dir, "fuzzy: signatures", self._sign(*kv), lambda o: _rows(o) // bands)
 
     def _sign(self, file_no, parts):
         from filters.dedup.lsh import band_hashes
-        from pipelines.checkpoint import load_columns
+        from pipelines.graph.checkpoint import load_columns
 
         keep = survivors(parts)
         cols = load_columns(self.checkpoints[file_no], ["doc_id", "text"])
@@ -133,7 +133,7 @@ class SignFile(beam.DoFn):
 
 def bucket_partition(kv, work_dir: str | None = None):
     """One hash partition of band entries → candidate pairs (lower, higher by doc_id), keyed by the lower one's file."""
-    from pipelines.checkpoint import run_timed
+    from pipelines.graph.checkpoint import run_timed
 
     yield from run_timed(work_dir, "fuzzy: buckets", _bucket_partition(kv), _rows)
 
@@ -173,7 +173,7 @@ class _Payloads:
             sig_file, pos_file = sig_paths(self.spill_dir, file_no)
             known = np.load(pos_file)
             return np.load(sig_file, mmap_mode="r")[np.searchsorted(known, positions)]
-        from pipelines.checkpoint import load_columns
+        from pipelines.graph.checkpoint import load_columns
 
         texts = load_columns(self.checkpoints[file_no], ["text"])["text"]
         return [texts[int(p)] for p in positions]
@@ -189,7 +189,7 @@ class VerifyLeft(beam.DoFn):
         self.work_dir = work_dir
 
     def process(self, kv):
-        from pipelines.checkpoint import run_timed
+        from pipelines.graph.checkpoint import run_timed
 
         yield from run_timed(self.work_dir, "fuzzy: pairs, lower side", self._pairs(*kv), _rows)
 
@@ -235,7 +235,7 @@ class VerifyRight(beam.DoFn):
         self.work_dir = work_dir
 
     def process(self, kv):
-        from pipelines.checkpoint import run_timed
+        from pipelines.graph.checkpoint import run_timed
 
         yield from run_timed(self.work_dir, "fuzzy: verify", self._verify(*kv), _rows)
 
@@ -262,7 +262,7 @@ class VerifyRight(beam.DoFn):
 def components(kv, work_dir: str | None = None):
     """All verified edges → per input file: (positions, representative doc_id, component size, best similarity,
     is the representative). The representative is the component's lowest (doc_id, gid)."""
-    from pipelines.checkpoint import run_timed
+    from pipelines.graph.checkpoint import run_timed
 
     yield from run_timed(work_dir, "fuzzy: components", _components(kv), tagged_rows)
 

@@ -18,13 +18,12 @@ from filters.document import Document, make_doc_id
 from filters.extract import (
     ExtractionError,
     decode_payload,
-    href_to_relpath,
     is_mets,
     parse_alto,
     tei_text,
 )
 from filters.extract.didl import is_didl
-from pipelines.archive_reader import (
+from pipelines.sources.archives import (
     BudgetExceeded,
     Repair,
     looks_like_crawler_log,
@@ -32,8 +31,8 @@ from pipelines.archive_reader import (
     parse_record,
     raw_records,
 )
-from pipelines.checksums import sha256_of as file_sha256  # noqa: F401 - also this module's interface
-from pipelines.ledger import ledger_row
+from schemas.files import sha256_of as file_sha256  # noqa: F401 - also this module's interface
+from schemas.ledger import ledger_row
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet.gz", ".wat.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
@@ -348,26 +347,17 @@ def input_root(spec: InputFile) -> Path:
     return Path(spec.path).parents[len(Path(spec.rel).parts) - 1]
 
 
-def member_path(mets_path: str, href: str, root: Path) -> Path:
-    """The file a METS `href` names, resolved against the METS file's folder, symbolic links followed; raises
-    ExtractionError when it lies outside the input folder `root` (`../../`, an absolute `file://` path)."""
-    target = (Path(mets_path).parent / href_to_relpath(href)).resolve()
-    if not target.is_relative_to(root.resolve()):
-        raise ExtractionError(f"METS reference {href_to_relpath(href)} lies outside the input folder; refused")
-    return target
-
-
 def mets_claims(path: str, root: Path) -> tuple[str, ...]:
     """Absolute paths of the ALTO files inside `root` that a METS or DIDL file references (empty when it cannot be
     parsed)."""
-    from pipelines.library_packages import package_claims
+    from pipelines.sources.library import package_claims
 
     return package_claims(path, root)
 
 
 def _read_mets(spec: InputFile):
     """A METS or DIDL package: one document per article (or per issue), from the ALTO files it lists."""
-    from pipelines.library_packages import load_package
+    from pipelines.sources.library import load_package
 
     pkg = load_package(spec.path, input_root(spec))
     mets = pkg.mets

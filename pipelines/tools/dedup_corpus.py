@@ -1,6 +1,6 @@
 """Out-of-core fuzzy dedup of a Parquet corpus: `terroir dedup`.
 
-The Beam stage (`pipelines/fuzzy.py`) runs inside a release on any runner; this engine deduplicates a corpus that is
+The Beam stage (`pipelines/graph/fuzzy.py`) runs inside a release on any runner; this engine deduplicates a corpus that is
 already Parquet (a release's shards, a dump, several releases together) on one machine with bounded memory, whatever
 the number of documents. It applies the same rules with the same kernels, so on the same documents both remove the
 same set and name the same kept documents (tests/test_dedup_corpus.py checks it):

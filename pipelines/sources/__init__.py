@@ -1,0 +1,1 @@
+"""Reading inputs: format sniffing, the per-format readers, web archives (WARC/ARC) and library packages (METS)."""

@@ -1,0 +1,1 @@
+"""The per-document stages: extraction, rights, language, quality, residency, and PII redaction."""
