@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from release import signing
-from release.manifest import ReleaseError
 from release.approval import TamperedReleaseError, approve, verify
+from release.manifest import ReleaseError
 
 
 def _trust_args(p) -> None:

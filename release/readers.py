@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 
 from release import signing
+from release.approval import TamperedReleaseError, _approval_status, verify
 from release.files import path_problems
 from release.manifest import (
     UnapprovedReleaseError,
@@ -22,7 +23,6 @@ from release.manifest import (
     read_manifest,
     shard_location,
 )
-from release.approval import TamperedReleaseError, _approval_status, verify
 
 log = logging.getLogger("terroir.release")
 

@@ -15,13 +15,12 @@ from filters.dedup.minhash import (
     minhash_chars,
     minhash_ngrams,
     minhash_words,
-    murmurhash3_32,
-    murmurhash3_64,
     permutation_parameters,
     shingle_strings,
     shingles,
     tokenize,
 )
+from filters.dedup.murmur import murmurhash3_32, murmurhash3_64
 from filters.dedup.normalize import normalize_for_shingles
 
 __all__ = [

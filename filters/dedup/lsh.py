@@ -12,7 +12,8 @@ from itertools import combinations
 
 import numpy as np
 
-from filters.dedup.minhash import _fmix64, shingle_strings
+from filters.dedup.minhash import shingle_strings
+from filters.dedup.murmur import _fmix64
 
 _KEY_DTYPE = np.dtype([("band", ">u2"), ("hash", ">u8")])  # 10 bytes: band index, then the band's 64-bit hash
 _MIX = np.uint64(0x9E3779B97F4A7C15)
