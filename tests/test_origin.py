@@ -13,6 +13,7 @@ import pytest
 
 from conftest import load_manifest, read_ledger, read_shards, run_terroir, write_policy
 from filters.origin import EvidenceConfig, OriginEvidence, Signal, combine, confidences, parse_dns_record
+from filters.origin.contact import contact_signals, contact_text
 from filters.origin.content import currency_signals, iban_signals, language_signal, phone_signals, postal_signals
 from filters.origin.locale import locale_signals, region_of_tag
 from filters.origin.registry import registry_signals
@@ -134,6 +135,35 @@ def test_postal_addresses_of_the_policy_countries():
         assert [s.country for s in postal_signals(text, EU, 0.45)] == [cc], text
     assert postal_signals("Rue 12, 69002 Lyon", ("DE",), 0.45) == []  # only the policy's countries
     assert postal_signals("In 2024 there were 12345 Visitors.", EU, 0.45) == []
+
+
+FOOTER_PAGE = """<!doctype html><html lang="fi"><head><title>Satamalehti</title></head><body>
+<nav><a href="/">Etusivu</a></nav><article><h1>Uutiset</h1><p>Satamassa oli vilkasta.</p></article>
+<footer><p>Satamalehti Oy &middot; Satamakatu 12, 00160 Helsinki</p>
+<p><a href="tel:+358-9-310-1691">Soita meille</a> | puh. 09 310 1691</p></footer></body></html>"""
+
+
+def test_contact_details_in_the_footer_become_content_signals():
+    text = contact_text(FOOTER_PAGE)
+    assert "00160 Helsinki" in text and "Tel +358-9-310-1691" in text and "Satamassa" not in text
+    got = {(s.name, s.country) for s in contact_signals(FOOTER_PAGE, EU, W)}
+    assert got == {("postal_address", "FI"), ("phone", "FI")}
+    assert all(s.value.endswith("(page footer)") for s in contact_signals(FOOTER_PAGE, EU, W))
+    assert all("1691" not in s.value and "Satamakatu" not in s.value for s in contact_signals(FOOTER_PAGE, EU, W))
+    assert contact_text("<html><body><p>Tel +358 9 310 1691</p></body></html>") == ""  # only footer/address/tel:
+    # a postcode format counts only for the policy's countries; an international number names its own country
+    assert {(s.name, s.country) for s in contact_signals(FOOTER_PAGE, ("DE",), W)} == {("phone", "FI")}
+
+
+def test_a_generic_domain_page_is_placed_by_its_footer_and_server():
+    ev = OriginEvidence(EvidenceConfig(), EU, None)
+    page = ev.page_signals(FOOTER_PAGE, {}, "https://satamalehti.com/uutiset/1", "193.166.3.1")
+    decision = ev.decide("https://satamalehti.com/uutiset/1", None, "Satamassa oli vilkasta.", "fi", page)
+    assert decision.country == "FI" and "postal_address" in decision.supporting
+    without = ev.decide("https://satamalehti.com/uutiset/1", None, "Satamassa oli vilkasta.", "fi",
+                        ev.page_signals(FOOTER_PAGE.replace("<footer>", "<div>").replace("</footer>", "</div>"), {},
+                                        "https://satamalehti.com/uutiset/1"))  # fmt: skip
+    assert "postal_address" not in without.supporting
 
 
 def test_iban_country_needs_a_valid_checksum():

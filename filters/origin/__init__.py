@@ -11,6 +11,7 @@ is the one entry point the pipeline uses. Plain Python: no Beam, no network.
 from __future__ import annotations
 
 from filters.origin.combine import combine, confidences
+from filters.origin.contact import contact_signals
 from filters.origin.content import content_signals
 from filters.origin.locale import locale_signals
 from filters.origin.model import (
@@ -49,8 +50,10 @@ class OriginEvidence:
 
     def page_signals(self, html: str | None, headers: dict[str, str], url: str | None, server_ip: str | None = None,
                      dns_ip: str | None = None) -> list[Signal]:  # fmt: skip
-        """Signals of the archived response: server location and declared locale (needs the markup)."""
-        return server_signals(server_ip, dns_ip, self.weights) + locale_signals(html, headers, url, self.weights)
+        """Signals of the archived response: server location, declared locale and the contact details of the page's
+        footer (all need the markup, which extraction drops)."""
+        return (server_signals(server_ip, dns_ip, self.weights) + locale_signals(html, headers, url, self.weights)
+                + contact_signals(html, self.jurisdictions, self.weights))  # fmt: skip
 
     def decide(self, url: str | None, declared: str | None, text: str, lang: str | None,
                page: list[Signal] | None = None) -> OriginDecision:  # fmt: skip
