@@ -19,6 +19,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
+
 log = logging.getLogger(__name__)
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
@@ -176,13 +178,55 @@ def _chunks(text: str, limit: int = MAX_CHUNK) -> list[tuple[int, str]]:
     return out
 
 
+# Languages written in scripts without letter case: a capital letter says nothing there, so every piece is analysed.
+CASELESS = frozenset({"ja", "zh", "ko", "th", "lo", "km", "my", "ar", "fa", "ur", "he", "yi", "hi", "mr", "ne", "bn",
+                      "ta", "te", "kn", "ml", "gu", "pa", "si", "ka", "am", "ti", "bo"})  # fmt: skip
+_SENTENCE_END = regex.compile(r"(?<=[.!?…;:])\s+|\n\s*")
+_CAPITALISED = regex.compile(r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{L}\p{M}'’\-]*")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentence-like spans of `text`: cut after . ! ? … ; : and at line breaks."""
+    out, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text)))
+    return out
+
+
+def name_pieces(text: str, stop_words: frozenset[str] | set[str]) -> list[tuple[int, str]]:
+    """(offset, piece) of the runs of sentences that can hold a name: those with a capitalised word that is not a
+    stop word of the language ("Le", "Nous" open sentences; "Pierre", "Lyon", "ACME" are candidates). Adjacent
+    candidate sentences stay together, so the model keeps their context; the rest of the text is never analysed.
+    A sentence without any capital letter holds no name the pipelines here can find (they were trained on cased
+    text), which is what makes this cascade cheap and safe for cased scripts."""
+    runs: list[list[int]] = []
+    previous = False
+    for start, end in _sentences(text):
+        candidate = any(m.group(0).lower() not in stop_words for m in _CAPITALISED.finditer(text, start, end))
+        if candidate and previous:
+            runs[-1][1] = end  # right after the previous candidate (only spaces between): one piece
+        elif candidate:
+            runs.append([start, end])
+        previous = candidate
+    out = []
+    for start, end in runs:
+        out.extend((start + off, piece) for off, piece in _chunks(text[start:end]))
+    return out
+
+
 class SpacyNer:
     """One language's NER: `analyze_many(texts)` → per text, Presidio `RecognizerResult`s (PERSON, LOCATION, ...).
 
-    entities: the Presidio types to report (a subset of NER_ENTITIES); batch_size: texts per `nlp.pipe` batch.
+    entities: the Presidio types to report (a subset of NER_ENTITIES); batch_size: texts per `nlp.pipe` batch;
+    prefilter: analyse only the sentences that can hold a name (`name_pieces`; ignored for caseless scripts).
     """
 
-    def __init__(self, lang: str, name: str, entities=NER_ENTITIES, *, batch_size: int = 32) -> None:
+    def __init__(self, lang: str, name: str, entities=NER_ENTITIES, *, batch_size: int = 32,
+                 prefilter: bool = True) -> None:  # fmt: skip
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         self.lang = lang
@@ -191,6 +235,9 @@ class SpacyNer:
         self.nlp = load_pipeline(name, lang)
         self.entities = tuple(e for e in NER_ENTITIES if e in set(entities)) or NER_ENTITIES
         self.batch_size = batch_size
+        # only the sentences that can hold a name reach the model (see `name_pieces`), in cased scripts
+        self.prefilter = prefilter and lang not in CASELESS
+        self.stop_words = frozenset(w.lower() for w in getattr(self.nlp.Defaults, "stop_words", ()))
         self.recognizer = SpacyRecognizer(
             supported_language=lang, supported_entities=list(self.entities), ner_strength=NER_SCORE
         )
@@ -216,7 +263,8 @@ class SpacyNer:
 
     def analyze_many(self, texts: list[str]) -> list[list]:
         """NER results per text, in order; texts longer than MAX_CHUNK characters are analysed in pieces."""
-        pieces = [(i, off, piece) for i, t in enumerate(texts) for off, piece in _chunks(t)]
+        cut = (lambda t: name_pieces(t, self.stop_words)) if self.prefilter else _chunks
+        pieces = [(i, off, piece) for i, t in enumerate(texts) for off, piece in cut(t)]
         out: list[list] = [[] for _ in texts]
         docs = self.nlp.pipe((p for _, _, p in pieces), batch_size=self.batch_size)
         for (i, off, _), doc in zip(pieces, docs):
