@@ -54,7 +54,6 @@ def _card_front_matter(manifest: dict, stats: ReleaseStats, cfg: dict, summary: 
     return front
 
 
-
 def dataset_card(manifest: dict, stats: ReleaseStats, policy, shard_paths: list | None = None, *,
                  facts: ShardFacts | None = None, summary: dict | None = None) -> str:  # fmt: skip
     """A Hugging Face dataset card: YAML front matter (licences, languages, an `all` config and one config per

@@ -230,7 +230,6 @@ def source_category(sid: str, facts: SourceFacts, policy) -> str:
     return "other"
 
 
-
 def dups(dd: dict) -> str:
     """The summary's deduplication section in words: "exact 3, near 1"."""
     return f"exact {dd['exact_duplicates_dropped']:,}, near {dd['near_duplicates_dropped']:,}"
