@@ -134,22 +134,7 @@ def croissant_metadata(manifest: dict, stats: ReleaseStats, policy, shard_paths:
     name = release_name(manifest)
     shards = sorted(manifest["shards"], key=lambda s: s["path"])
     regions = sorted({s["residency_region"] for s in shards})
-    distribution = [
-        {
-            "@type": "cr:FileObject", "@id": f"shard/{s['path']}", "name": s["path"].rsplit("/", 1)[-1],
-            "description": f"Parquet shard of residency region {s['residency_region']}, {s['rows']} rows",
-            "contentUrl": s["path"], "contentSize": f"{s['bytes']} B", "encodingFormat": "application/x-parquet",
-            "sha256": s["sha256"],
-        }
-        for s in shards
-    ]  # fmt: skip
-    # a release without shards still names where shards would be: Croissant requires `includes`
-    globs = sorted({s["path"].rsplit("/", 1)[0] + "/*.parquet" for s in shards}) or ["shards/*/*.parquet"]
-    distribution.append({
-        "@type": "cr:FileSet", "@id": "shards", "name": "shards", "encodingFormat": "application/x-parquet",
-        "description": f"The published shards, one folder per residency region ({', '.join(regions) or 'none'}).",
-        "includes": globs,
-    })  # fmt: skip
+    distribution = _distribution(shards, regions)
     g = summary["1_general_information"]["1.3_modalities_size_and_characteristics"]
     text_size = g["training_data_size"]["text"]
     licences = sorted({s["licence"] for s in summary["sources"] if s["licence"]})
@@ -157,13 +142,7 @@ def croissant_metadata(manifest: dict, stats: ReleaseStats, policy, shard_paths:
     first = min((s["first_collected"] for s in summary["sources"] if s["first_collected"]), default=None)
     last = g["latest_collection_day"]
     provider = (cfg.get("provider") or {}).get("name")
-    description = " ".join(filter(None, [
-        ((policy.raw or {}).get("description") or "").strip(),
-        (f"Terroir release of policy {rel['policy_id']} created {rel['created_at']}: {text_size['documents']:,} "
-         f"documents ({text_size['tokens']:,} {TOKENIZER_NAME} tokens) in {len(shards)} Parquet shards, residency "
-         f"region(s) {', '.join(regions) or 'none'}."),
-        f"Sources without a declared licence: {', '.join(unlicensed)}." if unlicensed else "",
-    ]))  # fmt: skip
+    description = _description(policy, rel, text_size, len(shards), regions, unlicensed)
     doc = {
         "@context": CROISSANT_CONTEXT,
         "@type": "sc:Dataset",
@@ -191,13 +170,42 @@ def croissant_metadata(manifest: dict, stats: ReleaseStats, policy, shard_paths:
     return _drop_none(doc)
 
 
+def _distribution(shards: list[dict], regions: list[str]) -> list[dict]:
+    """One FileObject per shard (sha256, size), then the FileSet `shards` whose globs name each region's folder."""
+    distribution = [
+        {
+            "@type": "cr:FileObject", "@id": f"shard/{s['path']}", "name": s["path"].rsplit("/", 1)[-1],
+            "description": f"Parquet shard of residency region {s['residency_region']}, {s['rows']} rows",
+            "contentUrl": s["path"], "contentSize": f"{s['bytes']} B", "encodingFormat": "application/x-parquet",
+            "sha256": s["sha256"],
+        }
+        for s in shards
+    ]  # fmt: skip
+    # a release without shards still names where shards would be: Croissant requires `includes`
+    globs = sorted({s["path"].rsplit("/", 1)[0] + "/*.parquet" for s in shards}) or ["shards/*/*.parquet"]
+    distribution.append({
+        "@type": "cr:FileSet", "@id": "shards", "name": "shards", "encodingFormat": "application/x-parquet",
+        "description": f"The published shards, one folder per residency region ({', '.join(regions) or 'none'}).",
+        "includes": globs,
+    })  # fmt: skip
+    return distribution
+
+
+def _description(policy, rel: dict, text_size: dict, n_shards: int, regions: list[str], unlicensed: list[str]) -> str:
+    """The policy's description, then what the release holds, then the sources without a declared licence."""
+    return " ".join(filter(None, [
+        ((policy.raw or {}).get("description") or "").strip(),
+        (f"Terroir release of policy {rel['policy_id']} created {rel['created_at']}: {text_size['documents']:,} "
+         f"documents ({text_size['tokens']:,} {TOKENIZER_NAME} tokens) in {n_shards} Parquet shards, residency "
+         f"region(s) {', '.join(regions) or 'none'}."),
+        f"Sources without a declared licence: {', '.join(unlicensed)}." if unlicensed else "",
+    ]))  # fmt: skip
+
+
 def _rai(summary: dict, policy, cfg: dict, first: str | None, last: str | None) -> dict:
     g = summary["1_general_information"]["1.3_modalities_size_and_characteristics"]
     p = summary["3_data_processing_aspects"]
     pii = p["3.2_removal_of_illegal_content"]["personal_data_redaction"]
-    tdm = p["3.1_text_and_data_mining_opt_out"]
-    o = p["3.3_other_information"]
-    dd = o["deduplication"]
     counts = ", ".join(f"{k} {v}" for k, v in pii["entities_redacted"].items()) or "none"
     countries = ", ".join(pii["national_id_countries"])
     ids = f" and national identifiers of {countries}" if countries else ""
@@ -211,25 +219,7 @@ def _rai(summary: dict, policy, cfg: dict, first: str | None, last: str | None) 
                                          for s in summary["sources"]}),
         # the RAI vocabulary's spelling; start and end of collection as ISO dates
         "rai:dataCollectionTimeframe": [first, last] if first and last else None,
-        "rai:dataPreprocessingProtocol": [
-            (f"Rights: text-and-data-mining reservations (TDMRep file, header and meta; robots.txt groups of AI "
-             f"crawlers; noai; Content-Usage) read per archived response; {tdm['documents_excluded_total']} "
-             "document(s) excluded."),
-            (f"Extraction: HTML to text with {policy.html_extractor}; documents under {policy.min_chars} characters "
-             "dropped."),
-            f"Language identification: {g['language_identification']}.",
-            (f"Quality: {', '.join(o['quality_filtering']['filters']) or 'none'}"
-             f"{'' if o['quality_filtering']['enabled'] else ' (disabled)'}; "
-             f"{o['quality_filtering']['documents_dropped']} document(s) dropped."),
-            ("Residency: origin jurisdiction from the source declaration, the policy's domain list or the ccTLD; "
-             f"{o['residency']['documents_quarantined']} document(s) of unknown origin quarantined."),
-            (f"Deduplication: exact, by normalized content hash{', and near-duplicate, by MinHash-LSH' if dd['fuzzy'] else ''}; "
-             f"{dd['documents_dropped']} duplicate(s) dropped ({dups(dd)})."),
-            f"Ledger decisions per stage: {stage_line(o['decisions_per_stage'])}.",
-            f"PII redaction: {pii['method']}; {pii['documents_redacted']} document(s) redacted.",
-            (f"Validation gate: Great Expectations suite {o['validation_gate']['suite']} on every shard; "
-             f"{o['validation_gate']['shards_quarantined']} shard(s) quarantined."),
-        ],
+        "rai:dataPreprocessingProtocol": _preprocessing_protocol(summary, policy),
         "rai:personalSensitiveInformation": (
             f"Personal data found by {pii['method']} ({', '.join(pii['entities'])}{ids}) is replaced in the text "
             f"(operator {pii['operator']}); the ledger keeps counts and types, never values. Redacted in "
@@ -252,6 +242,36 @@ def _rai(summary: dict, policy, cfg: dict, first: str | None, last: str | None) 
         "rai:dataReleaseMaintenancePlan": "A release is immutable and published by its manifest (release.json, "
         "sha256 per file); takedowns and corrections are applied by a new run and a new release.",
     }
+
+
+def _preprocessing_protocol(summary: dict, policy) -> list[str]:
+    """`rai:dataPreprocessingProtocol`: one sentence per stage, with the documents it removed."""
+    g = summary["1_general_information"]["1.3_modalities_size_and_characteristics"]
+    p = summary["3_data_processing_aspects"]
+    pii = p["3.2_removal_of_illegal_content"]["personal_data_redaction"]
+    tdm = p["3.1_text_and_data_mining_opt_out"]
+    o = p["3.3_other_information"]
+    dd = o["deduplication"]
+    near = ", and near-duplicate, by MinHash-LSH" if dd["fuzzy"] else ""
+    return [
+        (f"Rights: text-and-data-mining reservations (TDMRep file, header and meta; robots.txt groups of AI "
+         f"crawlers; noai; Content-Usage) read per archived response; {tdm['documents_excluded_total']} "
+         "document(s) excluded."),
+        (f"Extraction: HTML to text with {policy.html_extractor}; documents under {policy.min_chars} characters "
+         "dropped."),
+        f"Language identification: {g['language_identification']}.",
+        (f"Quality: {', '.join(o['quality_filtering']['filters']) or 'none'}"
+         f"{'' if o['quality_filtering']['enabled'] else ' (disabled)'}; "
+         f"{o['quality_filtering']['documents_dropped']} document(s) dropped."),
+        ("Residency: origin jurisdiction from the source declaration, the policy's domain list or the ccTLD; "
+         f"{o['residency']['documents_quarantined']} document(s) of unknown origin quarantined."),
+        (f"Deduplication: exact, by normalized content hash{near}; "
+         f"{dd['documents_dropped']} duplicate(s) dropped ({dups(dd)})."),
+        f"Ledger decisions per stage: {stage_line(o['decisions_per_stage'])}.",
+        f"PII redaction: {pii['method']}; {pii['documents_redacted']} document(s) redacted.",
+        (f"Validation gate: Great Expectations suite {o['validation_gate']['suite']} on every shard; "
+         f"{o['validation_gate']['shards_quarantined']} shard(s) quarantined."),
+    ]  # fmt: skip
 
 
 def _drop_none(d):

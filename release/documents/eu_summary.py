@@ -124,10 +124,6 @@ def _sources(facts: ShardFacts, policy, cfg: dict) -> list[dict]:
 def _general_information(cfg: dict, stats: ReleaseStats, policy, facts: ShardFacts, sources: list[dict]) -> dict:
     provider = cfg.get("provider") or {}
     model = cfg.get("model") or {}
-    last_day = max((s["last_collected"] for s in sources if s["last_collected"]), default=None)
-    lang_bytes = stats.language_bytes
-    n_docs = facts.documents or 1
-    admitted = ", ".join(f"{k} (score >= {v})" for k, v in sorted(policy.languages.items())) or "every language"
     return {
         "1.1_provider_identification": {
             "provider_name_and_contact": ", ".join(str(provider[k]) for k in ("name", "contact") if provider.get(k))
@@ -139,33 +135,41 @@ def _general_information(cfg: dict, stats: ReleaseStats, policy, facts: ShardFac
             "model_dependencies": model.get("dependencies") or TO_COMPLETE,
             "date_of_placement_on_union_market": model.get("union_market_date") or TO_COMPLETE,
         },
-        "1.3_modalities_size_and_characteristics": {
-            "modalities": ["text"],
-            "training_data_size": {
-                "text": {
-                    "size_bin": text_size_bin(facts.tokens),
-                    "tokens": facts.tokens,
-                    "tokenizer": {
-                        "name": TOKENIZER_NAME, "description": TOKENIZER_DESCRIPTION, "pattern": TOKENIZER_PATTERN
-                    },
-                    "documents": facts.documents,
-                    "text_bytes_utf8": facts.text_bytes,
-                }
-            },
-            "types_of_content": sorted({t for s in sources for t in s["content_types"]}),
-            "latest_date_of_data_collection": _month(last_day),
-            "latest_collection_day": last_day,
-            "linguistic_characteristics": [
-                {"language": lang, "documents": n, "share_of_documents": round(n / n_docs, 4),
-                 "text_bytes": int(lang_bytes.get(lang, 0))}
-                for lang, n in stats.languages
-            ],
-            "language_identification": f"fastText lid.176; the policy admits {admitted}",
-            "origin_jurisdictions": [
-                {"jurisdiction": j, "residency_region": r, "documents": n}
-                for j, r, n in stats.jurisdictions
-            ],
+        "1.3_modalities_size_and_characteristics": _modalities_and_size(stats, policy, facts, sources),
+    }
+
+
+def _modalities_and_size(stats: ReleaseStats, policy, facts: ShardFacts, sources: list[dict]) -> dict:
+    """Section 1.3: size (tokens, documents, bytes) and its bin, content types, dates, languages and origins."""
+    last_day = max((s["last_collected"] for s in sources if s["last_collected"]), default=None)
+    lang_bytes = stats.language_bytes
+    n_docs = facts.documents or 1
+    admitted = ", ".join(f"{k} (score >= {v})" for k, v in sorted(policy.languages.items())) or "every language"
+    return {
+        "modalities": ["text"],
+        "training_data_size": {
+            "text": {
+                "size_bin": text_size_bin(facts.tokens),
+                "tokens": facts.tokens,
+                "tokenizer": {
+                    "name": TOKENIZER_NAME, "description": TOKENIZER_DESCRIPTION, "pattern": TOKENIZER_PATTERN
+                },
+                "documents": facts.documents,
+                "text_bytes_utf8": facts.text_bytes,
+            }
         },
+        "types_of_content": sorted({t for s in sources for t in s["content_types"]}),
+        "latest_date_of_data_collection": _month(last_day),
+        "latest_collection_day": last_day,
+        "linguistic_characteristics": [
+            {"language": lang, "documents": n, "share_of_documents": round(n / n_docs, 4),
+             "text_bytes": int(lang_bytes.get(lang, 0))}
+            for lang, n in stats.languages
+        ],
+        "language_identification": f"fastText lid.176; the policy admits {admitted}",
+        "origin_jurisdictions": [
+            {"jurisdiction": j, "residency_region": r, "documents": n} for j, r, n in stats.jurisdictions
+        ],
     }
 
 
@@ -176,20 +180,10 @@ def _data_sources(cfg: dict, facts: ShardFacts, by_cat: dict[str, list[dict]], s
     def total(cat: str, key: str) -> int:
         return sum(s[key] for s in by_cat.get(cat, []))
 
-    crawled = by_cat.get("crawled", [])
-    crawl_domains: Counter = Counter()
-    for s in crawled:
-        crawl_domains.update(facts.domain_bytes.get(s["source_id"], {}))
-    listed, rule = top_domains(crawl_domains, sme)
-    crawl_bytes = sum(crawl_domains.values()) or 1
-    first = min((s["first_collected"] for s in crawled if s["first_collected"]), default=None)
-    last = max((s["last_collected"] for s in crawled if s["last_collected"]), default=None)
-    crawler = cfg.get("crawler") or {}
     public_tokens = total("public_dataset", "tokens") or 1
     datasets = [d | {"share_of_public_tokens": round(d["tokens"] / public_tokens, 4),
                      "large": d["tokens"] / public_tokens > 0.03}
                 for d in _listing(by_cat.get("public_dataset", []))]  # fmt: skip
-    missing = TO_COMPLETE if crawled else None
     return {
         "2.1_publicly_available_datasets": {
             "used": used("public_dataset"),
@@ -210,29 +204,7 @@ def _data_sources(cfg: dict, facts: ShardFacts, by_cat: dict[str, list[dict]], s
                 "datasets": _listing(by_cat.get("private_third_party", [])),
             },
         },
-        "2.3_crawled_and_scraped": {
-            "used": bool(crawled),
-            "crawler_names": crawler.get("names") or missing,
-            "crawler_purposes": crawler.get("purposes") or missing,
-            "crawler_behaviour": crawler.get("behaviour") or missing,
-            "pipeline_note": "Terroir does not crawl: it reads archived crawl records (WARC/ARC) and evaluates the "
-            "rights signals archived with each response (section 3.1).",
-            "collection_period": {"from": _month(first), "to": _month(last)},
-            "content_description": sorted({t for s in crawled for t in s["content_types"]}),
-            "modalities": ["text"] if crawled else [],
-            "documents": total("crawled", "documents"),
-            "tokens": total("crawled", "tokens"),
-            "most_relevant_domains": {
-                "rule": rule,
-                "sme": sme,
-                "domains_total": len(crawl_domains),
-                "domains_listed": len(listed),
-                "domains": [
-                    {"domain": d, "text_bytes": b, "share_of_crawled_bytes": round(b / crawl_bytes, 4)}
-                    for d, b in listed
-                ],
-            },
-        },
+        "2.3_crawled_and_scraped": _crawled(cfg, facts, by_cat.get("crawled", []), sme),
         "2.4_user_data": {
             "used": used("user"),
             "sources": _listing(by_cat.get("user", [])),
@@ -247,7 +219,52 @@ def _data_sources(cfg: dict, facts: ShardFacts, by_cat: dict[str, list[dict]], s
     }
 
 
+def _crawled(cfg: dict, facts: ShardFacts, crawled: list[dict], sme: bool) -> dict:
+    """Section 2.3: crawled sources, their collection period and most relevant domains."""
+    crawl_domains: Counter = Counter()
+    for s in crawled:
+        crawl_domains.update(facts.domain_bytes.get(s["source_id"], {}))
+    listed, rule = top_domains(crawl_domains, sme)
+    crawl_bytes = sum(crawl_domains.values()) or 1
+    first = min((s["first_collected"] for s in crawled if s["first_collected"]), default=None)
+    last = max((s["last_collected"] for s in crawled if s["last_collected"]), default=None)
+    crawler = cfg.get("crawler") or {}
+    missing = TO_COMPLETE if crawled else None
+    return {
+        "used": bool(crawled),
+        "crawler_names": crawler.get("names") or missing,
+        "crawler_purposes": crawler.get("purposes") or missing,
+        "crawler_behaviour": crawler.get("behaviour") or missing,
+        "pipeline_note": "Terroir does not crawl: it reads archived crawl records (WARC/ARC) and evaluates the "
+        "rights signals archived with each response (section 3.1).",
+        "collection_period": {"from": _month(first), "to": _month(last)},
+        "content_description": sorted({t for s in crawled for t in s["content_types"]}),
+        "modalities": ["text"] if crawled else [],
+        "documents": sum(s["documents"] for s in crawled),
+        "tokens": sum(s["tokens"] for s in crawled),
+        "most_relevant_domains": {
+            "rule": rule,
+            "sme": sme,
+            "domains_total": len(crawl_domains),
+            "domains_listed": len(listed),
+            "domains": [
+                {"domain": d, "text_bytes": b, "share_of_crawled_bytes": round(b / crawl_bytes, 4)}
+                for d, b in listed
+            ],
+        },
+    }
+
+
 def _processing(manifest: dict, stats: ReleaseStats, policy, cfg: dict) -> dict:
+    return {
+        "3.1_text_and_data_mining_opt_out": _tdm_opt_out(stats, policy),
+        "3.2_removal_of_illegal_content": _illegal_content(stats, policy, cfg),
+        "3.3_other_information": _other_information(manifest, stats, policy),
+    }
+
+
+def _tdm_opt_out(stats: ReleaseStats, policy) -> dict:
+    """Section 3.1: the rights signals honoured, the documents they excluded, takedown requests."""
     from filters.rights import DEFAULT_AI_CRAWLERS
 
     excluded: Counter = Counter()
@@ -258,75 +275,78 @@ def _processing(manifest: dict, stats: ReleaseStats, policy, cfg: dict) -> dict:
         target = kept_anyway if decision == "kept" else excluded
         target[(_rights_family(basis or ""), basis, decision)] += n
     td = policy.takedown
-    gate = manifest.get("gate") or {}
-    method = "Presidio recognizers with NER models" if policy.pii_ner else "Presidio pattern recognizers, no NLP model"
     return {
-        "3.1_text_and_data_mining_opt_out": {
-            "signals_honoured": [{"signal": k, "description": v} for k, v in RIGHTS_SIGNALS.items()],
-            "ai_crawler_user_agents": list(policy.rights.ai_crawlers or DEFAULT_AI_CRAWLERS),
-            "robots_wildcard_group_counts": policy.rights.robots_wildcard_counts,
-            "content_usage_categories": list(policy.rights.content_usage_categories),
-            "treatment": {"reserved": policy.rights.reserved, "unknown": policy.rights.unknown},
-            "non_web_sources": "Archives and dumps carry no machine-readable signals; their rights come from the "
-            "source declaration in the policy (licence).",
-            "documents_excluded": [
-                {"signal": fam, "basis": basis, "decision": decision, "documents": n}
-                for (fam, basis, decision), n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0]))
-            ],
-            "documents_excluded_total": sum(excluded.values()),
-            "documents_kept_despite_signal": [
-                {"signal": fam, "basis": basis, "documents": n}
-                for (fam, basis, _d), n in sorted(kept_anyway.items(), key=lambda kv: (-kv[1], kv[0]))
-            ],
-            "takedown_requests": {
-                "entries": {
-                    "urls": len(td.urls), "domains": len(td.domains), "content_hashes": len(td.content_hashes)
-                },
-                "documents_removed": _funnel(stats, "takedown", "dropped"),
-            },
-        },
-        "3.2_removal_of_illegal_content": {
-            "personal_data_redaction": {
-                "method": method,
-                "operator": policy.pii_operator,
-                "entities": list(policy.pii_entities),
-                "national_id_countries": list(policy.pii_countries),
-                "documents_redacted": _funnel(stats, "pii", "redacted"),
-                "entities_redacted": dict(sorted(stats.counts.pii_redacted.items())),
-                "names_by_language": names_by_language(policy.pii_ner, stats.languages, policy.languages),
-            },
-            "takedown_documents_removed": _funnel(stats, "takedown", "dropped"),
-            "pipeline_note": "Terroir applies no classifier for illegal content (such as child sexual abuse material "
-            "or terrorist content); such measures, if any, are the provider's.",
-            "provider_measures": cfg.get("illegal_content_measures") or TO_COMPLETE,
-        },
-        "3.3_other_information": {
-            "quality_filtering": {
-                "enabled": policy.quality_enabled,
-                "filters": list(policy.quality_filters),
-                "exempt_source_types": list(policy.quality_exempt_source_types),
-                "documents_dropped": _funnel(stats, "quality", "dropped"),
-                "reasons": _reasons(stats, "quality/dropped"),
-            },
-            "language_filtering": {"documents_dropped": _funnel(stats, "langid", "dropped")},
-            "deduplication": {
-                "exact": policy.exact_dedup,
-                "fuzzy": policy.fuzzy.enabled,
-                "exact_duplicates_dropped": stats.dedup.exact_dropped,
-                "near_duplicates_dropped": stats.dedup.near_dropped,
-                "documents_dropped": stats.dedup.dropped,
-            },
-            "residency": {"documents_quarantined": _funnel(stats, "residency", "quarantined")},
-            "validation_gate": {
-                "suite": gate.get("suite"),
-                "shards_passed": gate.get("shards_passed"),
-                "shards_quarantined": gate.get("shards_quarantined"),
-            },
-            "errors": {"error_rows": stats.counts.error_rows},
-            "decisions_per_stage": stats.stage_totals(),
+        "signals_honoured": [{"signal": k, "description": v} for k, v in RIGHTS_SIGNALS.items()],
+        "ai_crawler_user_agents": list(policy.rights.ai_crawlers or DEFAULT_AI_CRAWLERS),
+        "robots_wildcard_group_counts": policy.rights.robots_wildcard_counts,
+        "content_usage_categories": list(policy.rights.content_usage_categories),
+        "treatment": {"reserved": policy.rights.reserved, "unknown": policy.rights.unknown},
+        "non_web_sources": "Archives and dumps carry no machine-readable signals; their rights come from the "
+        "source declaration in the policy (licence).",
+        "documents_excluded": [
+            {"signal": fam, "basis": basis, "decision": decision, "documents": n}
+            for (fam, basis, decision), n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "documents_excluded_total": sum(excluded.values()),
+        "documents_kept_despite_signal": [
+            {"signal": fam, "basis": basis, "documents": n}
+            for (fam, basis, _d), n in sorted(kept_anyway.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "takedown_requests": {
+            "entries": {"urls": len(td.urls), "domains": len(td.domains), "content_hashes": len(td.content_hashes)},
+            "documents_removed": _funnel(stats, "takedown", "dropped"),
         },
     }
 
+
+def _illegal_content(stats: ReleaseStats, policy, cfg: dict) -> dict:
+    """Section 3.2: personal-data redaction and takedowns; other measures are the provider's."""
+    method = "Presidio recognizers with NER models" if policy.pii_ner else "Presidio pattern recognizers, no NLP model"
+    return {
+        "personal_data_redaction": {
+            "method": method,
+            "operator": policy.pii_operator,
+            "entities": list(policy.pii_entities),
+            "national_id_countries": list(policy.pii_countries),
+            "documents_redacted": _funnel(stats, "pii", "redacted"),
+            "entities_redacted": dict(sorted(stats.counts.pii_redacted.items())),
+            "names_by_language": names_by_language(policy.pii_ner, stats.languages, policy.languages),
+        },
+        "takedown_documents_removed": _funnel(stats, "takedown", "dropped"),
+        "pipeline_note": "Terroir applies no classifier for illegal content (such as child sexual abuse material "
+        "or terrorist content); such measures, if any, are the provider's.",
+        "provider_measures": cfg.get("illegal_content_measures") or TO_COMPLETE,
+    }
+
+
+def _other_information(manifest: dict, stats: ReleaseStats, policy) -> dict:
+    """Section 3.3: quality, language and duplicate filtering, residency, the gate, the ledger's decisions."""
+    gate = manifest.get("gate") or {}
+    return {
+        "quality_filtering": {
+            "enabled": policy.quality_enabled,
+            "filters": list(policy.quality_filters),
+            "exempt_source_types": list(policy.quality_exempt_source_types),
+            "documents_dropped": _funnel(stats, "quality", "dropped"),
+            "reasons": _reasons(stats, "quality/dropped"),
+        },
+        "language_filtering": {"documents_dropped": _funnel(stats, "langid", "dropped")},
+        "deduplication": {
+            "exact": policy.exact_dedup,
+            "fuzzy": policy.fuzzy.enabled,
+            "exact_duplicates_dropped": stats.dedup.exact_dropped,
+            "near_duplicates_dropped": stats.dedup.near_dropped,
+            "documents_dropped": stats.dedup.dropped,
+        },
+        "residency": {"documents_quarantined": _funnel(stats, "residency", "quarantined")},
+        "validation_gate": {
+            "suite": gate.get("suite"),
+            "shards_passed": gate.get("shards_passed"),
+            "shards_quarantined": gate.get("shards_quarantined"),
+        },
+        "errors": {"error_rows": stats.counts.error_rows},
+        "decisions_per_stage": stats.stage_totals(),
+    }
 
 
 def _month(day: str | None) -> str | None:
@@ -367,7 +387,6 @@ def _funnel(stats: ReleaseStats, stage: str, decision: str) -> int:
 
 def _reasons(stats: ReleaseStats, key: str) -> list[dict]:
     return stats.reasons_for(key)
-
 
 
 def _listing(sources: list[dict]) -> list[dict]:

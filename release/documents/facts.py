@@ -237,7 +237,10 @@ def dups(dd: dict) -> str:
 
 def stage_line(totals: list[dict]) -> str:
     """`decisions_per_stage` in one line: "input: kept 12, error 1; read: …" (decisions with no rows left out)."""
-    return "; ".join(f"{t['stage']}: " + ", ".join(f"{d} {t[d]:,}" for d in t if d != "stage" and t[d]) for t in totals)
+    def decisions(t: dict) -> str:
+        return ", ".join(f"{d} {t[d]:,}" for d in t if d != "stage" and t[d])
+
+    return "; ".join(f"{t['stage']}: {decisions(t)}" for t in totals)
 
 
 def release_name(manifest: dict) -> str:

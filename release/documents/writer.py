@@ -32,8 +32,8 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_release_docs(release_dir: str | os.PathLike, manifest: dict, stats: ReleaseStats, policy, shard_paths: list, *,
-                       sme: bool | None = None) -> list[dict]:  # fmt: skip
+def write_release_docs(release_dir: str | os.PathLike, manifest: dict, stats: ReleaseStats, policy,
+                       shard_paths: list, *, sme: bool | None = None) -> list[dict]:  # fmt: skip
     """Write the AI Act summary (JSON and Markdown), croissant.json and README.md into the release folder.
 
     `shard_paths` are the published shards (local paths, (filesystem, path) pairs or open pyarrow files); they are
