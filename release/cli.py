@@ -122,7 +122,7 @@ def run_release_command(args) -> int:
             return 2
         return 0 if report.integrity_ok and (report.approved or args.allow_unapproved) else 1
     if args.command == "docs":
-        from release.documents.release_docs import regenerate_docs
+        from release.documents.writer import regenerate_docs
 
         try:
             written = regenerate_docs(args.release, args.policy, sme=args.sme)

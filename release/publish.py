@@ -176,7 +176,7 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
         "timings_s": {"pipeline": round(t_pipeline, 2), "gate_and_publish": round(time.monotonic() - t0, 2)},
     }
     render_report(report_dir / "index.html", manifest, stats, gate_results, policy)
-    from release.documents.release_docs import write_release_docs
+    from release.documents.writer import write_release_docs
 
     manifest["docs"] = write_release_docs(out, manifest, stats, policy, published_files)
     from release.files import other_published_files

@@ -20,7 +20,7 @@ import yaml
 
 import release as rel
 from conftest import load_manifest, read_ledger, read_shards
-from release.documents import release_docs as docs
+from release.documents import eu_summary, facts, writer
 from schemas import CORPUS_SCHEMA
 
 pytestmark = pytest.mark.slow
@@ -58,7 +58,7 @@ def documented(demo_release, tmp_path_factory):
     _out, res = demo_release
     folder = tmp_path_factory.mktemp("documented") / "release"
     shutil.copytree(res.output_dir, folder)
-    written = docs.regenerate_docs(folder, _policy_path())
+    written = writer.regenerate_docs(folder, _policy_path())
     return folder, written
 
 
@@ -72,7 +72,7 @@ def release_copy(demo_release, tmp_path):
 
 
 def _summary(folder: Path) -> dict:
-    return json.loads((folder / docs.SUMMARY_JSON).read_text(encoding="utf-8"))
+    return json.loads((folder / writer.SUMMARY_JSON).read_text(encoding="utf-8"))
 
 
 def _flip_one_byte(path: Path) -> None:
@@ -86,8 +86,8 @@ def _flip_one_byte(path: Path) -> None:
 
 def test_ai_act_summary_has_every_template_section(documented):
     folder, written = documented
-    assert {w["path"] for w in written} == {docs.SUMMARY_JSON, docs.SUMMARY_MD, docs.CROISSANT, docs.CARD}
-    md = (folder / docs.SUMMARY_MD).read_text(encoding="utf-8")
+    assert {w["path"] for w in written} == {writer.SUMMARY_JSON, writer.SUMMARY_MD, writer.CROISSANT, writer.CARD}
+    md = (folder / writer.SUMMARY_MD).read_text(encoding="utf-8")
     positions = [md.index(h + "\n") for h in TEMPLATE_HEADINGS]
     assert positions == sorted(positions), "the sections must come in the template's order"
     s = _summary(folder)
@@ -96,8 +96,8 @@ def test_ai_act_summary_has_every_template_section(documented):
     assert [k[:3] for k in s["2_list_of_data_sources"]] == ["2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
     assert [k[:3] for k in s["3_data_processing_aspects"]] == ["3.1", "3.2", "3.3"]
     # what the pipeline cannot know is marked, never invented
-    assert s["1_general_information"]["1.1_provider_identification"]["provider_name_and_contact"] == docs.TO_COMPLETE
-    assert md.count(docs.TO_COMPLETE) >= 5
+    assert s["1_general_information"]["1.1_provider_identification"]["provider_name_and_contact"] == eu_summary.TO_COMPLETE
+    assert md.count(eu_summary.TO_COMPLETE) >= 5
 
 
 def test_size_bin_and_tokens_are_computed_from_the_shards(documented):
@@ -107,23 +107,23 @@ def test_size_bin_and_tokens_are_computed_from_the_shards(documented):
     text = _summary(folder)["1_general_information"]["1.3_modalities_size_and_characteristics"]
     size = text["training_data_size"]["text"]
     assert size["documents"] == shards.num_rows == manifest["counts"]["documents_published"]
-    assert size["tokens"] == docs.count_tokens(shards["text"]) > shards.num_rows
+    assert size["tokens"] == facts.count_tokens(shards["text"]) > shards.num_rows
     assert size["text_bytes_utf8"] == sum(len(t.encode("utf-8")) for t in shards["text"].to_pylist())
     assert size["size_bin"] == "Less than 1 billion tokens"
-    assert size["tokenizer"]["name"] == docs.TOKENIZER_NAME
-    md = (folder / docs.SUMMARY_MD).read_text(encoding="utf-8")
-    assert f"Less than 1 billion tokens ({size['tokens']:,} tokens" in md and docs.TOKENIZER_NAME in md
+    assert size["tokenizer"]["name"] == facts.TOKENIZER_NAME
+    md = (folder / writer.SUMMARY_MD).read_text(encoding="utf-8")
+    assert f"Less than 1 billion tokens ({size['tokens']:,} tokens" in md and facts.TOKENIZER_NAME in md
     dated = [d for d in shards["collected_at"].to_pylist() if d]
     assert text["latest_date_of_data_collection"] == f"{max(dated)[5:7]}/{max(dated)[:4]}"
 
 
 def test_tokenizer_and_size_bins():
-    assert docs.count_tokens("Hello, world! It's 2026.") == 9  # Hello , world ! It ' s 2026 .
-    assert docs.count_tokens("東京は日本の首都です。") == 11  # one per ideograph or kana, plus the full stop
-    assert docs.count_tokens(["naïve café", "", "São Paulo"]) == 4
-    assert docs.text_size_bin(999_999_999) == "Less than 1 billion tokens"
-    assert docs.text_size_bin(1_000_000_000) == "1 billion to 10 trillion tokens"
-    assert docs.text_size_bin(10_000_000_000_000) == "More than 10 trillion tokens"
+    assert facts.count_tokens("Hello, world! It's 2026.") == 9  # Hello , world ! It ' s 2026 .
+    assert facts.count_tokens("東京は日本の首都です。") == 11  # one per ideograph or kana, plus the full stop
+    assert facts.count_tokens(["naïve café", "", "São Paulo"]) == 4
+    assert facts.text_size_bin(999_999_999) == "Less than 1 billion tokens"
+    assert facts.text_size_bin(1_000_000_000) == "1 billion to 10 trillion tokens"
+    assert facts.text_size_bin(10_000_000_000_000) == "More than 10 trillion tokens"
 
 
 def test_most_relevant_domains_are_the_top_10_percent_by_published_text_bytes(documented):
@@ -143,24 +143,24 @@ def test_most_relevant_domains_are_the_top_10_percent_by_published_text_bytes(do
     days = sorted(d for d in web["collected_at"].to_pylist() if d)
     assert crawled["collection_period"] == {"from": f"{days[0][5:7]}/{days[0][:4]}",
                                             "to": f"{days[-1][5:7]}/{days[-1][:4]}"}  # fmt: skip
-    md = (folder / docs.SUMMARY_MD).read_text(encoding="utf-8")
+    md = (folder / writer.SUMMARY_MD).read_text(encoding="utf-8")
     assert all(f"| {d} |" in md for d, _b in expected)
 
 
 def test_top_domain_rule_for_large_providers_and_smes():
     many = Counter({f"site{i:05d}.example": 100_000 - i for i in range(30_000)})
-    assert len(docs.top_domains(many, sme=False)[0]) == 3_000
-    assert len(docs.top_domains(many, sme=True)[0]) == 1_000  # 5% would be 1,500: capped
+    assert len(eu_summary.top_domains(many, sme=False)[0]) == 3_000
+    assert len(eu_summary.top_domains(many, sme=True)[0]) == 1_000  # 5% would be 1,500: capped
     few = Counter({"a.fi": 5, "b.fi": 9, "c.fi": 9})
-    assert docs.top_domains(few, sme=False)[0] == [("b.fi", 9)]  # ties broken by name, at least one listed
-    assert docs.top_domains(Counter(), sme=False)[0] == []
+    assert eu_summary.top_domains(few, sme=False)[0] == [("b.fi", 9)]  # ties broken by name, at least one listed
+    assert eu_summary.top_domains(Counter(), sme=False)[0] == []
 
 
 def test_sme_flag_lists_the_top_5_percent(documented, tmp_path):
     folder, _ = documented
     copy = tmp_path / "sme"
     shutil.copytree(folder, copy)
-    docs.regenerate_docs(copy, _policy_path(), sme=True)
+    writer.regenerate_docs(copy, _policy_path(), sme=True)
     dom = _summary(copy)["2_list_of_data_sources"]["2.3_crawled_and_scraped"]["most_relevant_domains"]
     assert dom["sme"] is True and "5%" in dom["rule"]
     assert dom["domains_listed"] == min(math.ceil(0.05 * dom["domains_total"]), 1000)
@@ -185,7 +185,7 @@ def test_rights_and_pii_sections_count_what_the_ledger_and_shards_hold(documente
         in_shards.update({e["entity"]: e["count"] for e in counts or []})
     pii = p["3.2_removal_of_illegal_content"]["personal_data_redaction"]
     assert pii["entities_redacted"] == dict(in_shards) and in_shards
-    md = (folder / docs.SUMMARY_MD).read_text(encoding="utf-8")
+    md = (folder / writer.SUMMARY_MD).read_text(encoding="utf-8")
     assert all(f"{k} {v:,}" in md for k, v in in_shards.items())
 
 
@@ -212,14 +212,14 @@ def test_provider_facts_and_categories_come_from_the_policy_summary_section(docu
     policy = dataclasses.replace(policy, raw=raw)
     shards = [folder / s["path"] for s in manifest["shards"]]
     stats = release_stats(read_ledger(folder), shards)
-    s = docs.ai_act_summary(manifest, stats, policy, shards)
+    s = eu_summary.ai_act_summary(manifest, stats, policy, shards)
     g = s["1_general_information"]
     assert g["1.1_provider_identification"]["provider_name_and_contact"] == "Norrsken AI AB, ai-act@norrsken.example"
     assert g["1.2_model_identification"]["versioned_model_names"] == ["Norrsken-7B-v1"]
     lic = s["2_list_of_data_sources"]["2.2_private_non_publicly_available_datasets"]["2.2.1_commercially_licensed"]
     assert lic["used"] and lic["documents"] == 8
     assert s["2_list_of_data_sources"]["2.3_crawled_and_scraped"]["crawler_names"] == ["NorrskenBot"]
-    md = docs.render_ai_act_summary_md(s)
+    md = eu_summary.render_ai_act_summary_md(s)
     assert "Norrsken AI AB" in md and "NorrskenBot" in md
 
 
@@ -236,7 +236,7 @@ def test_documents_hold_no_planted_personal_data(documented, demo_release):
 
 def test_documents_are_byte_identical_when_rewritten(documented):
     folder, written = documented
-    assert docs.regenerate_docs(folder, _policy_path()) == written
+    assert writer.regenerate_docs(folder, _policy_path()) == written
 
 
 def test_documents_refuse_another_policy(documented, tmp_path):
@@ -244,7 +244,7 @@ def test_documents_refuse_another_policy(documented, tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text(_policy_path().read_text() + "\n# changed\n")
     with pytest.raises(rel.ReleaseError, match="not the policy"):
-        docs.regenerate_docs(folder, other)
+        writer.regenerate_docs(folder, other)
 
 
 # ---------------------------------------------------------------- Croissant
@@ -254,7 +254,7 @@ def test_croissant_validates_with_mlcroissant_and_loads_every_record(documented)
     import mlcroissant as mlc
 
     folder, _ = documented
-    dataset = mlc.Dataset(jsonld=str(folder / docs.CROISSANT))
+    dataset = mlc.Dataset(jsonld=str(folder / writer.CROISSANT))
     issues = dataset.metadata.ctx.issues
     assert not issues.errors and not issues.warnings, issues.report()
     records = list(dataset.records(record_set="documents"))
@@ -272,7 +272,7 @@ def test_croissant_validates_with_mlcroissant_and_loads_every_record(documented)
 def test_croissant_lists_each_shard_with_its_checksum_and_the_rai_fields(documented):
     folder, _ = documented
     manifest = load_manifest(folder)
-    doc = json.loads((folder / docs.CROISSANT).read_text(encoding="utf-8"))
+    doc = json.loads((folder / writer.CROISSANT).read_text(encoding="utf-8"))
     assert doc["conformsTo"][0] == "http://mlcommons.org/croissant/1.1"
     files = {d["contentUrl"]: d for d in doc["distribution"] if d["@type"] == "cr:FileObject"}
     assert set(files) == {s["path"] for s in manifest["shards"]}
@@ -298,7 +298,7 @@ def test_croissant_lists_each_shard_with_its_checksum_and_the_rai_fields(documen
 
 def test_dataset_card_front_matter_parses_and_names_existing_shards(documented):
     folder, _ = documented
-    text = (folder / docs.CARD).read_text(encoding="utf-8")
+    text = (folder / writer.CARD).read_text(encoding="utf-8")
     assert text.startswith("---\n")
     front = yaml.safe_load(text.split("---\n", 2)[1])
     manifest = load_manifest(folder)
@@ -394,17 +394,17 @@ def test_a_changed_manifest_is_no_longer_approved(release_copy, officer):
 
 def test_generated_documents_listed_in_the_manifest_are_verified(release_copy, officer):
     """The contract for publish.py: `manifest["docs"] = write_release_docs(...)` puts the documents under the hash."""
-    written = docs.regenerate_docs(release_copy, _policy_path())
+    written = writer.regenerate_docs(release_copy, _policy_path())
     manifest_path = release_copy / "release.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["docs"] = written
     manifest_path.write_text(json.dumps(manifest, indent=2))
     rel.approve(release_copy, "Maria Lindqvist", "")
     assert rel.verify(release_copy).ok
-    card = release_copy / docs.CARD
+    card = release_copy / writer.CARD
     card.write_text(card.read_text() + "\nAn edit after approval.\n")
     report = rel.verify(release_copy)
-    assert not report.integrity_ok and [f.path for f in report.files if not f.ok] == [docs.CARD]
+    assert not report.integrity_ok and [f.path for f in report.files if not f.ok] == [writer.CARD]
 
 
 # ---------------------------------------------------------------- readers
@@ -540,7 +540,7 @@ def test_command_line_approve_verify_and_docs(release_copy, capsys, officer):
     assert run("verify", str(release_copy), "--json") == 0
     capsys.readouterr()
     assert run("docs", str(release_copy), "--policy", str(_policy_path())) == 0
-    assert (release_copy / docs.CROISSANT).is_file() and (release_copy / docs.SUMMARY_MD).is_file()
+    assert (release_copy / writer.CROISSANT).is_file() and (release_copy / writer.SUMMARY_MD).is_file()
     _flip_one_byte(release_copy / load_manifest(release_copy)["shards"][0]["path"])
     assert run("verify", str(release_copy)) == 1
     assert "PROBLEM" in capsys.readouterr().out

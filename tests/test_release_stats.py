@@ -144,3 +144,63 @@ def _parse_stage_line(text: str) -> dict[str, Counter]:
         stage, decisions = part.split(": ", 1)
         out[stage] = Counter({d: int(n.replace(",", "")) for d, n in (x.split(" ") for x in decisions.split(", "))})
     return out
+
+
+def _rerender(release_dir, folder, policy_path):
+    """The demo release copied to `folder`, its report and documents rendered again from its own files."""
+    import dataclasses
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from release.documents.origin import origin_stats
+    from release.documents.report import render_report
+    from release.documents.writer import regenerate_docs
+    from schemas.policy import load_policy
+
+    shutil.copytree(release_dir, folder)
+    for name in ("README.md", "croissant.json", "summary", "report/index.html"):
+        path = folder / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    manifest = load_manifest(folder)
+    policy = load_policy(policy_path)
+    ledger = pa.concat_tables([pq.read_table(folder / e["path"]) for e in manifest["ledger"]])
+    stats = compute_release_stats(ledger, [str(folder / s["path"]) for s in manifest["shards"]], policy)
+    stats = dataclasses.replace(stats, origin=origin_stats(ledger))
+    gate_results = json.loads((folder / "report" / "gate_results.json").read_text())
+    render_report(folder / "report" / "index.html", manifest, stats, gate_results, policy)
+    regenerate_docs(folder, policy_path)
+
+
+def test_every_template_renders_strictly_and_the_documents_equal_the_ledger(release, ledger_totals, tmp_path,
+                                                                            monkeypatch):  # fmt: skip
+    """Rendering the demo release again loads every template the package ships, under StrictUndefined (a missing
+    variable raises); the documents come out byte-identical to the published ones and their totals equal the
+    ledger's."""
+    from importlib.resources import files
+
+    import jinja2
+
+    from pipelines.tools.demo import demo_policy_path
+    from release.documents import templating
+
+    shipped = {p.name for p in files("release.documents").joinpath("templates").iterdir() if p.is_file()}
+    loaded = []
+    get_source = jinja2.PackageLoader.get_source
+    monkeypatch.setattr(jinja2.PackageLoader, "get_source",
+                        lambda self, env, name: loaded.append(name) or get_source(self, env, name))  # fmt: skip
+    templating.markdown_environment.cache_clear()
+    templating.html_environment.cache_clear()
+    fresh = tmp_path / "release"
+    _rerender(release, fresh, demo_policy_path())
+    assert set(loaded) == shipped and len(shipped) >= 7
+    for env in (templating.markdown_environment(), templating.html_environment()):
+        assert env.undefined is jinja2.StrictUndefined
+    for name in ("README.md", "croissant.json", "summary/eu_ai_act_summary.json", "summary/eu_ai_act_summary.md",
+                 "report/index.html"):  # fmt: skip
+        assert (fresh / name).read_bytes() == (release / name).read_bytes(), name
+    test_eu_ai_act_summary_totals_equal_the_ledger(fresh, ledger_totals)
+    test_dataset_card_totals_equal_the_ledger(fresh, ledger_totals)
+    test_croissant_totals_equal_the_ledger(fresh, ledger_totals)
+    test_report_totals_equal_the_ledger(fresh, ledger_totals)

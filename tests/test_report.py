@@ -100,7 +100,6 @@ def test_gate_section_gives_each_expectation_its_severity_and_verdict(demo_relea
 
 def test_gate_section_says_quarantined_and_names_the_critical_failure():
     from release.documents.gate import gate_section
-    from release.documents.report import _table
 
     def exp(name, col, sev, ok, n=0, note=None):
         return {"expectation": name, "column": col, "severity": sev, "success": ok, "unexpected_count": n,
@@ -114,13 +113,13 @@ def test_gate_section_says_quarantined_and_names_the_critical_failure():
          "expectations": [exp("expect_column_values_to_not_be_null", "doc_id", "critical", True),
                           exp("expect_column_values_to_not_be_null", "license", "warning", True)]},
     ]  # fmt: skip
-    html = gate_section(results, {"suite": "corpus_shard"}, _table)
+    html = gate_section(results, {"suite": "corpus_shard"})
     text = _text(html)
     assert 'class="bad verdict">quarantined<' in html and 'class="ok verdict">published<' in html
     assert "eu/a.parquet 10 quarantined doc_id is never empty none" in text
     assert "failed in 1 of 2 shard(s) 2 eu/a.parquet" in text
     assert "met in all 2 shard(s)" in text
-    assert gate_section([], {"suite": "corpus_shard"}, _table).count("No shard reached the gate") == 1
+    assert gate_section([], {"suite": "corpus_shard"}).count("No shard reached the gate") == 1
 
 
 def test_report_screenshot_is_not_blank(demo_release, tmp_path):

@@ -7,7 +7,7 @@ that passed with warnings "Failed".
 
 from __future__ import annotations
 
-from html import escape
+from release.documents.templating import render
 
 SEVERITY_MEANING = {
     "critical": "a failure quarantines the shard, or holds back only the failing documents when they can be traced",
@@ -27,10 +27,6 @@ _PLAIN = {
 }
 
 
-def _t(x) -> str:
-    return escape(str(x), quote=True)
-
-
 def describe(e: dict) -> str:
     """What an expectation checks, in words: the suite's note, else a phrase for its type."""
     if e.get("note"):
@@ -48,8 +44,8 @@ def shard_verdict(g: dict) -> str:
     return "published with warnings" if failed_warnings else "published"
 
 
-def _expectation_rows(gate_results: list[dict]) -> list[list[str]]:
-    """One row per expectation of the suite (in suite order), aggregated over shards."""
+def _expectations(gate_results: list[dict]) -> list[dict]:
+    """One entry per expectation of the suite (in suite order), aggregated over shards."""
     rows: dict[tuple, dict] = {}
     for g in gate_results:
         for i, e in enumerate(g["expectations"]):
@@ -58,43 +54,39 @@ def _expectation_rows(gate_results: list[dict]) -> list[list[str]]:
             if not e["success"]:
                 r["failed"].append(g["shard"])
                 r["unexpected"] += e.get("unexpected_count") or 0
+    return [
+        {"severity": r["e"]["severity"], "checks": describe(r["e"]), "expectation": name, "column": col,
+         "failed": len(r["failed"]), "failed_in": ", ".join(r["failed"]), "unexpected": r["unexpected"]}
+        for (_i, name, col), r in rows.items()
+    ]  # fmt: skip
+
+
+def _shards(gate_results: list[dict]) -> list[dict]:
+    """One entry per shard: its verdict (and the verdict's colour class) and the expectations it failed, in words."""
     out = []
-    for (_i, name, col), r in rows.items():
-        sev = r["e"]["severity"]
-        failed = r["failed"]
-        outcome = (f'<b class="{"bad" if sev == "critical" else "warn"}">failed in {len(failed)} of '
-                   f"{len(gate_results)} shard(s)</b>") if failed else f"met in all {len(gate_results)} shard(s)"  # fmt: skip
-        out.append([f'<span class="sev sev-{_t(sev)}">{_t(sev)}</span>', _t(describe(r["e"])),
-                    f"<code>{_t(name)}</code>", _t(col or ""), outcome,
-                    f"{r['unexpected']:,}" if failed else "", _t(", ".join(failed))])  # fmt: skip
+    for g in gate_results:
+        verdict = shard_verdict(g)
+        failed = [e for e in g["expectations"] if not e["success"]]
+        out.append({
+            "shard": g["shard"], "rows": g["rows"], "verdict": verdict,
+            "verdict_class": "bad" if verdict == "quarantined" else ("warn" if verdict != "published" else "ok"),
+            "critical": "; ".join(describe(e) for e in failed if e["severity"] == "critical") or "none",
+            "warnings": "; ".join(describe(e) for e in failed if e["severity"] != "critical") or "none",
+            "validation_json": g.get("validation_json"),
+        })  # fmt: skip
     return out
 
 
-def gate_section(gate_results: list[dict], gate: dict, table) -> str:
-    """The `<section id="gate">` HTML; `table(headers, rows, numeric)` is the report's table renderer."""
-    if not gate_results:
-        return '<section id="gate"><h2>Validation gate</h2><p>No shard reached the gate.</p></section>'
-    shard_rows = []
-    for g in gate_results:
-        verdict = shard_verdict(g)
-        cls = "bad" if verdict == "quarantined" else ("warn" if verdict != "published" else "ok")
-        crit = [e for e in g["expectations"] if not e["success"] and e["severity"] == "critical"]
-        warn = [e for e in g["expectations"] if not e["success"] and e["severity"] != "critical"]
-        link = (f'<a href="{_t(g["validation_json"])}">validation JSON</a>' if g.get("validation_json") else "")
-        shard_rows.append([f"<code>{_t(g['shard'])}</code>", f"{g['rows']:,}",
-                           f'<b class="{cls} verdict">{_t(verdict)}</b>',
-                           _t("; ".join(describe(e) for e in crit) or "none"),
-                           _t("; ".join(describe(e) for e in warn) or "none"), link])  # fmt: skip
-    shards_html = table(["shard", "rows", "verdict", "critical failures", "warnings", "raw result"], shard_rows, {1})
-    exp_html = table(["severity", "checks", "expectation", "column", "outcome", "unexpected rows", "failed in"],
-                     _expectation_rows(gate_results), {5})  # fmt: skip
-    legend = "".join(f"<li><b>{_t(s)}</b>: {_t(m)}</li>" for s, m in SEVERITY_MEANING.items() if s != "info")
-    return (f'<section id="gate"><h2>Validation gate</h2><p>Every staged shard is checked by the Great Expectations '
-            f"suite <code>{_t(gate.get('suite'))}</code> before it is published. Severities:</p><ul>{legend}</ul>"
-            '<h3 id="gate-shards">Shards</h3>'
-            f"{shards_html}"
-            '<h3 id="gate-expectations">Expectations</h3>'
-            f"{exp_html}"
-            "<p>The raw result of each shard is Great Expectations' own validation JSON (counts only, never values), "
-            "in <code>report/validations/</code>; all shards together are in <code>report/gate_results.json</code>."
-            "</p></section>")  # fmt: skip
+def gate_context(gate_results: list[dict], gate: dict) -> dict:
+    """What the template `report_gate.html.j2` needs, from `report/gate_results.json` and the manifest's `gate`."""
+    return {
+        "gate_shards": _shards(gate_results),
+        "gate_expectations": _expectations(gate_results),
+        "gate_suite": gate.get("suite"),
+        "severities": [(s, m) for s, m in SEVERITY_MEANING.items() if s != "info"],
+    }
+
+
+def gate_section(gate_results: list[dict], gate: dict) -> str:
+    """The `<section id="gate">` HTML on its own, as the report includes it."""
+    return render("report_gate.html.j2", **gate_context(gate_results, gate))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from html import escape
 
 BUCKETS = ("1.0", "0.9–1.0", "0.7–0.9", "0.5–0.7", "below 0.5")
 
@@ -47,26 +46,14 @@ def origin_stats(ledger, top: int = 20) -> dict:
     }
 
 
-def render_origin_section(stats: dict | None) -> str:
-    """An HTML fragment (tables only) for the report's residency section."""
+def origin_context(stats: dict | None) -> dict:
+    """What the template `report_origin.html.j2` needs from `origin_stats` (nothing is shown when `stats` is empty)."""
     if not stats:
-        return ""
-    t = lambda x: escape(str(x), quote=True)
-    th = lambda hs: "".join(f"<th>{t(h)}</th>" for h in hs)
-    base_rows = "".join(f"<tr><td>{t(r)}</td><td>{t(b)}</td><td class='n'>{n:,}</td></tr>"
-                        for r, c in stats["bases"].items() for b, n in c.items())  # fmt: skip
-    conf_rows = "".join("<tr><td>" + t(r) + "</td>" + "".join(f"<td class='n'>{c[b]:,}</td>" for b in BUCKETS)
-                        + "</tr>" for r, c in stats["confidence"].items())  # fmt: skip
-    dom_rows = "".join(f"<tr><td><code>{t(d)}</code></td><td class='n'>{n:,}</td></tr>"
-                       for d, n in stats["unplaced_domains"])  # fmt: skip
-    none = "<tr><td>none</td></tr>"
-    return (
-        '<div id="origin-evidence"><h3>Origin basis per region</h3>'
-        f"<table><thead><tr>{th(['region', 'basis', 'documents'])}</tr></thead><tbody>{base_rows or none}</tbody>"
-        "</table><h3>Origin confidence per region</h3>"
-        f"<table><thead><tr>{th(['region', *BUCKETS])}</tr></thead><tbody>{conf_rows or none}</tbody></table>"
-        f"<h3>Top unplaced domains ({stats['unplaced_documents']:,} document(s) of unknown origin)</h3>"
-        "<p>Add a domain to the policy's <code>residency.domains</code> table to place its pages.</p>"
-        f"<table><thead><tr>{th(['domain', 'documents'])}</tr></thead><tbody>{dom_rows or none}</tbody></table>"
-        "</div>"
-    )
+        return {"origin": None}
+    return {"origin": {
+        "bases": [(r, b, n) for r, c in stats["bases"].items() for b, n in c.items()],
+        "buckets": list(BUCKETS),
+        "confidence": [(r, [c[b] for b in BUCKETS]) for r, c in stats["confidence"].items()],
+        "unplaced_documents": stats["unplaced_documents"],
+        "unplaced_domains": stats["unplaced_domains"],
+    }}  # fmt: skip
