@@ -19,10 +19,10 @@ MAX_LINES = 600
 #: Which layers a layer may import (besides itself). `pipelines` is split into its sub-packages.
 ALLOWED = {
     "pipelines.cli": {"pipelines.run", "pipelines.graph", "pipelines.tools", "release", "expectations", "filters",
-                      "schemas"},  # fmt: skip
+                      "schemas"},
     "pipelines.tools": {"pipelines.run", "filters", "schemas"},
     "pipelines.run": {"pipelines.graph", "pipelines.sources", "pipelines.stages", "release", "expectations", "filters",
-                      "schemas"},  # fmt: skip
+                      "schemas"},
     "pipelines.graph": {"pipelines.sources", "pipelines.stages", "filters", "schemas"},
     "pipelines.stages": {"filters", "schemas"},
     "pipelines.sources": {"filters", "schemas"},
