@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from release import signing
+from release.documents.approval_view import approval_page_problem, write_approval_page
 from release.files import OutsideReleaseError, locate, path_problems, stray_files
 from release.manifest import (
     APPROVAL,
@@ -145,7 +146,7 @@ def _approval_status(release_dir, manifest_sha: str, trust) -> tuple[dict | None
 
 
 def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = None, ledger: bool = True,
-           trust=None, policy=None, strays: bool = True) -> VerifyReport:  # fmt: skip
+           trust=None, policy=None, strays: bool = True, approval_page: bool = True) -> VerifyReport:  # fmt: skip
     """Check where the manifest points, re-hash the release's files, and check its signed approval; reports, never
     raises for a bad release (a bad `policy` raises `PolicyError`, a bad trust file is the approval problem).
 
@@ -154,7 +155,8 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
     only the manifest paths in `shards`), every ledger file when `ledger` is true, every generated document and every
     other published file (`files`: report, gate results, quarantine) is compared by size and sha256 with the manifest;
     a missing or unreadable file is a problem, not an exception. With `strays`, files in the folder that the manifest
-    does not list are problems too. The approval is checked against `trust` (see `signing.resolve_trust`).
+    does not list are problems too, and so is an approval.html that does not show what approval.json says (unless
+    `approval_page` is false). The approval is checked against `trust` (see `signing.resolve_trust`).
     """
     report = VerifyReport(release_dir=str(release_dir))
     try:
@@ -201,6 +203,10 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
         report.stray = stray_files(release_dir, manifest)
         report.problems += [f"stray file {p}: in the release folder but not in the manifest (no reader sees it; "
                             "remove it, or find out who put it there)" for p in report.stray]  # fmt: skip
+        page = approval_page and approval_page_problem(release_dir, manifest, report.manifest_sha256,
+                                                       _read_approval_quietly(release_dir))  # fmt: skip
+        if page:
+            report.problems.append(page)
     try:
         trust = signing.resolve_trust(trust, policy)
     except signing.SigningError as exc:
@@ -243,7 +249,7 @@ def approve(release_dir: str | os.PathLike, by: str | None = None, note: str = "
     if not by:
         raise ReleaseError("an approval needs the approver's name (--by), or a key whose .pub file names its owner")
     policy = _policy(policy)
-    report = verify(release_dir, trust=trust, policy=policy)
+    report = verify(release_dir, trust=trust, policy=policy, approval_page=False)  # approving writes the page anew
     if report.manifest_sha256 is None:
         raise ReleaseError("; ".join(report.problems))
     if not report.integrity_ok:
@@ -269,5 +275,7 @@ def approve(release_dir: str | os.PathLike, by: str | None = None, note: str = "
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+    manifest, _sha = read_manifest(release_dir)
+    write_approval_page(release_dir, manifest, report.manifest_sha256, record)  # the page beside the report
     log.info("approved %s: manifest sha256 %s, key %s", release_dir, record["manifest_sha256"], key_id)
     return record

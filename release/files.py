@@ -7,9 +7,9 @@ file is opened; without a policy, only paths inside the release folder are accep
 policy's storage URI (its options, such as `endpoint_override`), never through the storage written in the manifest.
 
 Every file of a release folder is listed in the manifest (shards, ledger, generated documents, and `files`: the
-report, the gate results, the data docs, the quarantine), except the manifest itself, the approval and the run's own
-scratch (`progress.log`, `_work/`, `_staging/`). Anything else found in the folder is a stray file, which `verify`
-reports.
+report, the gate results, the data docs, the quarantine), except the manifest itself, the approval (approval.json and
+the page that shows it, approval.html) and the run's own scratch (`progress.log`, `_work/`, `_staging/`). Anything
+else found in the folder is a stray file, which `verify` reports.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from schemas.files import sha256_of as _sha256
 
-NOT_RELEASE_FILES = frozenset({"release.json", "approval.json", "progress.log"})
+NOT_RELEASE_FILES = frozenset({"release.json", "approval.json", "approval.html", "progress.log"})
 SCRATCH_DIRS = frozenset({"_work", "_staging"})
 
 

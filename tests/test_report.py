@@ -135,3 +135,37 @@ def test_report_screenshot_is_not_blank(demo_release, tmp_path):
     colors = img.getcolors(maxcolors=1 << 16)
     assert img.size == (1280, 1800)
     assert colors is not None and len(colors) > 20  # text, charts and cards, not an empty page
+
+
+def test_approval_page_beside_the_report_follows_approval_and_cannot_be_forged(demo_release, officer, tmp_path):
+    import release as rel
+
+    _out, res = demo_release
+    folder = tmp_path / "release"
+    shutil.copytree(res.output_dir, folder, ignore=shutil.ignore_patterns("approval.*"))
+    report = folder / "report" / "index.html"
+    link = re.search(r'<a id="approval-page" href="([^"]+)"', report.read_text()).group(1)
+    page = (report.parent / link).resolve()
+    assert page == (folder / "approval.html").resolve()
+    # published: the page exists and says pending review, in the browser
+    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    assert re.search(r'id="approval-state"[^>]*>pending review<', dom) and "approved-by" not in dom
+    rel.approve(folder, note="reviewed the gate & the held-back documents")
+    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    assert re.search(r'id="approval-state"[^>]*>approved<', dom)
+    assert re.search(r'id="approved-by">Maria Lindqvist<', dom)
+    assert "reviewed the gate &amp; the held-back documents" in dom
+    manifest_sha = rel.verify(folder).manifest_sha256
+    assert manifest_sha in dom
+    assert rel.verify(folder).ok  # the page is no stray file and matches approval.json
+    # the signed report is unchanged by the approval; its header names the state at publication
+    assert re.search(r'id="approval-state">pending_review<', report.read_text())
+    # a forged page: edited to name someone else, or left with no approval.json behind it
+    page.write_text(page.read_text().replace("Maria Lindqvist", "Mallory"), encoding="utf-8")
+    check = rel.verify(folder)
+    assert not check.ok and any("approval.html does not show what approval.json says" in p for p in check.problems)
+    rel.approve(folder)  # approving again writes the page again
+    assert rel.verify(folder).ok and "Mallory" not in page.read_text()
+    (folder / "approval.json").unlink()  # the page still says "approved": verify says it lies
+    check = rel.verify(folder)
+    assert not check.approved and any("approval.html does not show" in p for p in check.problems)
