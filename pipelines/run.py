@@ -138,7 +138,8 @@ class Preflight:
 
 
 def preflight(opts: RunOptions) -> Preflight:
-    """Every check that can fail, before any work: policy, runner, inputs, rights snapshots, storage, gate suite."""
+    """Every check that can fail, before any work: policy, runner, extra stages, inputs, rights snapshots, storage,
+    gate suite."""
     from filters.rights import load_snapshots
     from release import storage as st
 
@@ -184,6 +185,12 @@ def preflight(opts: RunOptions) -> Preflight:
         check_origin_evidence(policy)
     except OriginDatabaseError as exc:
         raise ConfigError(f"policy {policy.path}: residency.evidence: {exc}") from None
+    from pipelines.stages.extra import StageConfigError, check_stages
+
+    try:
+        check_stages(policy)  # imports each extra stage's module and builds the stage once
+    except StageConfigError as exc:
+        raise ConfigError(str(exc)) from None
     inputs = plan_inputs(policy, opts.inputs)
     if policy.allowed_sources:
         refused = sorted({f.source_id for f in inputs} - set(policy.allowed_sources))

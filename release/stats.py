@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from schemas.policy import ordered_stage_names
+
 # Ledger stages in pipeline order; a release's ledger holds a subset (a stage a policy turns off writes no rows).
 STAGES = ("input", "read", "takedown", "rights", "extract", "langid", "quality", "residency", "admission", "dedup",
           "fuzzy_dedup", "pii", "gate")
@@ -78,6 +80,11 @@ class ReleaseStats:
     pii_tiers: list[tuple[str, str, int]]
     fuzzy_note: str = ""
     origin: dict | None = None  # origin evidence per region (`release.documents.origin.origin_stats`)
+    stages: tuple[str, ...] = STAGES  # pipeline order, with the policy's extra stages after those they follow
+
+    def stage_names(self) -> list[str]:
+        """The stages present in the ledger, in pipeline order; stages the order does not know come last, sorted."""
+        return [s for s in self.stages if s in self.funnel] + sorted(s for s in self.funnel if s not in self.stages)
 
     def decided(self, stage: str, decision: str) -> int:
         """Ledger rows of `stage` with `decision` (0 when the stage wrote none)."""
@@ -90,9 +97,8 @@ class ReleaseStats:
 
     def stage_totals(self) -> list[dict]:
         """One entry per stage present in the ledger, in pipeline order: `{"stage", kept, redacted, ...}` with every
-        decision (0 when absent). Stages not in `STAGES` come last, sorted."""
-        names = [s for s in STAGES if s in self.funnel] + sorted(s for s in self.funnel if s not in STAGES)
-        return [{"stage": s} | {d: self.decided(s, d) for d in DECISIONS} for s in names]
+        decision (0 when absent), as `stage_names` orders them."""
+        return [{"stage": s} | {d: self.decided(s, d) for d in DECISIONS} for s in self.stage_names()]
 
     def reasons_for(self, key: str) -> list[dict]:
         """Reason families of `stage/decision` (e.g. "quality/dropped") with their document counts."""
@@ -138,7 +144,7 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
 
     Column-wise with Arrow group-bys (a 1M-document release has some ten million ledger rows: never one Python object
     per row); JSON details and reason texts are parsed once per distinct value. `policy`, when given, adds the
-    near-duplicate settings (`fuzzy_note`)."""
+    near-duplicate settings (`fuzzy_note`) and places its extra stages (`stages:`) in the stage order."""
     ledger = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"])
     funnel: dict[str, Counter] = defaultdict(Counter)
     bytes_by: dict[str, Counter] = defaultdict(Counter)
@@ -190,6 +196,7 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         documents_in_dup_clusters=shards["dup_clusters"],
         pii_tiers=sorted(((k, t, n) for (k, t), n in pii_tiers.items())),
         fuzzy_note=fuzzy_note(policy) if policy is not None else "",
+        stages=ordered_stage_names(STAGES, getattr(policy, "stages", ())),
     )
 
 

@@ -115,6 +115,16 @@ class Takedown:
 
 
 @dataclass(frozen=True)
+class StageSpec:
+    """One extra per-document stage of `stages:` (docs/stages.md): the class `use` names, run after `after`."""
+
+    use: str  # module:Class
+    after: str
+    name: str  # the ledger's stage name: the policy's `name:`, else the class name in snake case
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Policy:
     policy_id: str
     path: str
@@ -164,6 +174,7 @@ class Policy:
     max_text_chars: int = 5_000_000
     max_residual_pii: int = 0
     trusted_keys: tuple[str, ...] = ()  # approval.trusted_keys: trust-list / .pub paths (absolute) or inline keys
+    stages: tuple[StageSpec, ...] = ()  # extra per-document stages, checked (imported, built) in preflight
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -356,6 +367,8 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         problems.append("field gates: min_text_chars is larger than max_text_chars")
     trusted_keys, key_problems = _trusted_keys(doc.get("approval") or {}, p)
     problems += key_problems
+    stages, stage_problems = _stage_specs(doc.get("stages") or [])
+    problems += stage_problems
     if problems:
         raise PolicyError(f"policy {p}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
 
@@ -416,8 +429,51 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         max_text_chars=gates.get("max_text_chars", defaults.max_text_chars),
         max_residual_pii=gates.get("max_residual_pii", 0),
         trusted_keys=trusted_keys,
+        stages=stages,
         raw=doc,
     )
+
+
+def default_stage_name(use: str) -> str:
+    """`mypkg.filters:NationalBlocklist` → `national_blocklist`."""
+    cls = use.rpartition(":")[2]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls).lower()[:40]
+
+
+def _stage_specs(entries: list[dict[str, Any]]) -> tuple[tuple[StageSpec, ...], list[str]]:
+    """`stages:` as specs with their ledger names; two stages of one name are refused (the rest is preflight's)."""
+    specs, problems, seen = [], [], {}
+    for i, e in enumerate(entries):
+        name = e.get("name") or default_stage_name(e["use"])
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
+            problems.append(f"field stages.{i}: the name {name!r} taken from the class is not a ledger stage name; "
+                            "give one with name: (lower case letters, digits and _)")  # fmt: skip
+        if name in seen:
+            problems.append(f"field stages.{i}: stage name {name!r} is already used by stages.{seen[name]}; give one "
+                            "of them another name:")  # fmt: skip
+        seen.setdefault(name, i)
+        specs.append(StageSpec(use=e["use"], after=e["after"], name=name, args=dict(e.get("args") or {})))
+    return tuple(specs), problems
+
+
+def ordered_stage_names(base: tuple[str, ...] | list[str], specs: tuple[StageSpec, ...]) -> tuple[str, ...]:
+    """`base` with every extra stage placed right after the stage its `after` names (several after one stage keep
+    their listing order; a stage after an extra stage follows it). Specs whose `after` is in neither are left out:
+    preflight refuses them. The order the stages run in, and the order of their ledger rows and report lines."""
+    children: dict[str, list[str]] = {}
+    for s in specs:
+        children.setdefault(s.after, []).append(s.name)
+    out: list[str] = []
+
+    def emit(name: str) -> None:
+        out.append(name)
+        for child in children.get(name, ()):
+            if child not in out:
+                emit(child)
+
+    for name in base:
+        emit(name)
+    return tuple(out)
 
 
 def _trusted_keys(spec: dict[str, Any], policy_path: Path) -> tuple[tuple[str, ...], list[str]]:

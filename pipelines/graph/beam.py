@@ -31,11 +31,18 @@ from pipelines.stages.document import DocumentStages
 from pipelines.stages.pii import PII_BATCH, PiiStage
 from schemas.files import write_parquet_atomically
 from schemas.ledger import ledger_row
-from schemas.policy import Policy
+from schemas.policy import Policy, ordered_stage_names
 
-STAGE_ORDER = {s: i for i, s in enumerate(("input", "read", "takedown", "rights", "extract", "langid", "quality",
-                                            "residency", "admission", "dedup", "fuzzy_dedup", "pii", "shard",
-                                            "gate"))}  # fmt: skip
+LEDGER_STAGES = ("input", "read", "takedown", "rights", "extract", "langid", "quality", "residency", "admission",
+                 "dedup", "fuzzy_dedup", "pii", "shard", "gate")
+STAGE_ORDER = {s: i for i, s in enumerate(LEDGER_STAGES)}
+
+
+def stage_order(policy: Policy) -> dict[str, int]:
+    """A document's ledger rows are sorted in this stage order: the policy's extra stages after those they follow."""
+    if not policy.stages:
+        return STAGE_ORDER
+    return {s: i for i, s in enumerate(ordered_stage_names(LEDGER_STAGES, policy.stages))}
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,7 @@ class ProcessInput(beam.DoFn):
         ) as t:
             ids, hashes = self._run(file_no, spec, final, resumed)
             t.items = len(ids)
+            t.parts.update(self._stages.take_timings())  # CPU seconds per stage (none when resumed)
         yield from self._route(file_no, ids, hashes)
 
     def _run(self, file_no: int, spec: InputFile, final: str, resumed: bool) -> tuple[list, list]:
@@ -387,10 +395,11 @@ class WriteShard(beam.DoFn):
 
 
 class WriteLedger(beam.DoFn):
-    def __init__(self, staging_dir: str, n: int, work_dir: str | None = None) -> None:
+    def __init__(self, staging_dir: str, n: int, work_dir: str | None = None, order: dict | None = None) -> None:
         self.staging_dir = staging_dir
         self.n = n
         self.work_dir = work_dir
+        self.order = order or STAGE_ORDER
 
     def process(self, kv):
         from pipelines.graph.checkpoint import StepTimer
@@ -407,7 +416,7 @@ class WriteLedger(beam.DoFn):
 
         table = read_spilled(refs, LEDGER_SCHEMA)
         stages = table.column("stage").combine_chunks().dictionary_encode()
-        order = pa.array([STAGE_ORDER.get(s, 99) for s in stages.dictionary.to_pylist()], pa.int32())
+        order = pa.array([self.order.get(s, 99) for s in stages.dictionary.to_pylist()], pa.int32())
         keyed = table.append_column("_order", order.take(stages.indices))
         idx = pc.sort_indices(keyed, [("doc_id", "ascending"), ("_order", "ascending"), ("decision", "ascending"),
                                       ("reason", "ascending")])  # fmt: skip
@@ -456,7 +465,8 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
         finished
         | "LedgerParts" >> beam.FlatMap(tagged, "ledger")
         | "GroupLedger" >> beam.GroupByKey()
-        | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, policy.ledger_shards, plan.work_dir))
+        | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, policy.ledger_shards, plan.work_dir,
+                                                  stage_order(policy)))  # fmt: skip
     )
     # One final sink that depends on every write: Beam's DaskRunner computes only the last transform of the graph.
     _ = (written_shards, written_ledger) | "AllWritten" >> beam.Flatten()

@@ -1,4 +1,5 @@
-"""The residency step of `DocumentStages`: origin jurisdiction from evidence, then the policy's region.
+"""The residency step of the built-in stages (`builtin.PlacementStage`): origin jurisdiction from evidence, then
+the policy's region.
 
 With `residency.evidence` enabled (the default) the origin comes from `filters.origin` (source declaration, domain
 table, then weighed signals); disabled, from the source declaration, domain table and ccTLD alone, as before. Either
@@ -8,11 +9,10 @@ ledger row names the signals, their weights and the confidence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 from filters.document import Document
 from filters.origin import EvidenceConfig, OriginEvidence, Signal
 from filters.residency import origin_jurisdiction
+from pipelines.stages.base import Decision
 from schemas.policy import Policy
 
 _UNKNOWN_DECISION = {"quarantine": "quarantined", "drop": "dropped"}
@@ -33,37 +33,32 @@ class ResidencyStage:
             return None
         return self.evidence.page_signals(doc.html, doc.http_headers, doc.url, doc.server_ip, doc.dns_ip)
 
-    def place(self, doc: Document, declared: str | None, page: list[Signal] | None, row: Callable) -> Iterator:
-        """Yield the residency ledger row; return True when the document has a region and goes on."""
+    def decide(self, doc: Document, declared: str | None, page: list[Signal] | None) -> Decision:
+        """The residency decision (kept when the document has a region: `doc.residency_region` is then set)."""
         p = self.policy
         unknown = _UNKNOWN_DECISION[p.unknown_origin]
         if self.evidence is None:
             doc.origin_jurisdiction, doc.origin_basis = origin_jurisdiction(doc.url, declared, p.domain_jurisdictions)
             detail = {"basis": doc.origin_basis}
             if doc.origin_jurisdiction is None:
-                yield row(doc, "residency", unknown, "unknown origin jurisdiction: no source declaration, no ccTLD",
-                          domain=doc.registrable_domain, **detail)  # fmt: skip
-                return False
+                return Decision(unknown, "unknown origin jurisdiction: no source declaration, no ccTLD",
+                                {"domain": doc.registrable_domain, **detail})  # fmt: skip
         else:
             d = self.evidence.decide(doc.url, declared, doc.text, doc.lang, page)
             doc.origin_jurisdiction, doc.origin_basis = d.country, d.basis
             detail = d.detail()
             if d.country is None:
-                yield row(doc, "residency", unknown, f"unknown origin jurisdiction: {d.reason}",
-                          domain=doc.registrable_domain, **detail)  # fmt: skip
-                return False
+                return Decision(unknown, f"unknown origin jurisdiction: {d.reason}",
+                                {"domain": doc.registrable_domain, **detail})  # fmt: skip
         region = p.region_of.get(doc.origin_jurisdiction)
         if region is None:
-            yield row(
-                doc, "residency", "quarantined",
-                f"origin {doc.origin_jurisdiction} ({doc.origin_basis}) is in no region of the policy",
-                domain=doc.registrable_domain, **detail,
+            return Decision(
+                "quarantined", f"origin {doc.origin_jurisdiction} ({doc.origin_basis}) is in no region of the policy",
+                {"domain": doc.registrable_domain, **detail},
             )  # fmt: skip
-            return False
         doc.residency_region = region
-        yield row(doc, "residency", "kept", f"{doc.origin_jurisdiction} ({doc.origin_basis}) -> {region}",
-                  region=region, **detail)  # fmt: skip
-        return True
+        return Decision("kept", f"{doc.origin_jurisdiction} ({doc.origin_basis}) -> {region}",
+                        {"region": region, **detail})  # fmt: skip
 
 
 def check_origin_evidence(policy: Policy):

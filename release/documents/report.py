@@ -12,7 +12,7 @@ from pathlib import Path
 from release.documents.gate import gate_context
 from release.documents.origin import origin_context
 from release.documents.templating import render
-from release.stats import STAGES, ReleaseStats
+from release.stats import ReleaseStats
 
 DECISION_COLORS = {"kept": "#2f7d32", "redacted": "#1565c0", "dropped": "#9e9e9e", "quarantined": "#ef6c00",
                    "error": "#c62828"}  # fmt: skip
@@ -36,9 +36,8 @@ def _bar_chart(items: list[tuple[str, int]], title: str, color: str = "#1565c0",
             "bar_x": label_w, "bar_h": h - 6, "bars": bars}  # fmt: skip
 
 
-def _funnel_chart(funnel: dict[str, dict[str, int]], width: int = 760) -> dict:
+def _funnel_chart(funnel: dict[str, dict[str, int]], stages: list[str], width: int = 760) -> dict:
     """Geometry of the funnel: one stacked bar per stage (pipeline order), one segment per decision with rows."""
-    stages = [s for s in STAGES if s in funnel]
     top = max((sum(funnel[s].values()) for s in stages), default=0) or 1
     h, label_w = 26, 90
     rows = []
@@ -74,9 +73,7 @@ def _cards(manifest: dict, stats: ReleaseStats) -> list[tuple[str, str, str]]:
 
 def _funnel_rows(stats: ReleaseStats) -> list[dict]:
     rows = []
-    for s in STAGES:
-        if s not in stats.funnel:
-            continue
+    for s in stats.stage_names():  # pipeline order, a policy's extra stages after those they follow
         f, fb = stats.funnel[s], stats.funnel_bytes.get(s, {})
         rows.append({"stage": s, "counts": [f.get(d, 0) for d in DECISION_COLORS], "bytes_in": sum(fb.values()),
                      "bytes_kept": fb.get("kept", 0) + fb.get("redacted", 0)})  # fmt: skip
@@ -124,7 +121,7 @@ def _context(manifest: dict, stats: ReleaseStats, gate_results: list[dict], poli
         "dedup": stats.dedup,
         "decisions": list(DECISION_COLORS),
         "cards": _cards(manifest, stats),
-        "funnel_geometry": _funnel_chart(stats.funnel),
+        "funnel_geometry": _funnel_chart(stats.funnel, stats.stage_names()),
         "funnel_rows": _funnel_rows(stats),
         "reasons": reasons,
         "languages_chart": _bar_chart(stats.languages, "documents per language"),
