@@ -479,6 +479,10 @@ def run_fingerprint(policy: Policy, snapshots: dict, opts: RunOptions) -> str:
         "schema": SCHEMA_VERSION,
         "lid_model": opts.lid_model_path,
     }
+    if policy.stages:  # the code of the policy's extra stages (a policy without any keeps its fingerprint)
+        from pipelines.stages.extra import stage_code
+
+        basis["stages"] = stage_code(policy)
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 

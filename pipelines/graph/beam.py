@@ -465,8 +465,9 @@ def build_pipeline(p: beam.Pipeline, plan: RunPlan) -> None:
         finished
         | "LedgerParts" >> beam.FlatMap(tagged, "ledger")
         | "GroupLedger" >> beam.GroupByKey()
-        | "WriteLedger" >> beam.ParDo(WriteLedger(plan.staging_dir, policy.ledger_shards, plan.work_dir,
-                                                  stage_order(policy)))  # fmt: skip
+        | "WriteLedger" >> beam.ParDo(
+            WriteLedger(plan.staging_dir, policy.ledger_shards, plan.work_dir, stage_order(policy))
+        )
     )
     # One final sink that depends on every write: Beam's DaskRunner computes only the last transform of the graph.
     _ = (written_shards, written_ledger) | "AllWritten" >> beam.Flatten()

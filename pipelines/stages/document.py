@@ -20,9 +20,14 @@ from schemas.ledger import ledger_row
 from schemas.policy import Policy, ordered_stage_names
 
 
-def _row(doc: Document, stage: str, decision: str, reason: str, detail) -> tuple[str, dict]:
+def _ledger(doc: Document, stage: str, decision: str, reason: str, detail: dict | None) -> tuple[str, dict]:
     nbytes = len(doc.text.encode("utf-8", "replace")) if doc.text else doc.raw_bytes
     return "ledger", ledger_row(doc.doc_id, stage, decision, reason, doc.source_id, doc.input_path, detail, nbytes)
+
+
+def _row(doc: Document, stage: str, decision: str, reason: str, **detail) -> tuple[str, dict]:
+    """A ("ledger", row) for one document's decision (the PII stage's rows too)."""
+    return _ledger(doc, stage, decision, reason, detail or None)
 
 
 class DocumentStages:
@@ -72,7 +77,7 @@ class DocumentStages:
                 if checked:
                     d = check_decision(d)
             except Exception as exc:  # noqa: BLE001 - one document's failure must not end its file or the run
-                out.append(_row(doc, name, "error", f"{name} failed on this document ({type(exc).__name__}); the "
+                out.append(_ledger(doc, name, "error", f"{name} failed on this document ({type(exc).__name__}); the "
                                 "document is withheld", None))  # fmt: skip
                 return out
             t1 = clock()
@@ -80,7 +85,7 @@ class DocumentStages:
             t0 = t1
             if d is None:
                 continue
-            out.append(_row(doc, name, d.decision, d.reason, dict(d.detail) if d.detail else None))
+            out.append(_ledger(doc, name, d.decision, d.reason, dict(d.detail) if d.detail else None))
             if d.decision != "kept":
                 return out
         out.append(("doc", doc))

@@ -79,3 +79,20 @@ def check_stages(policy: Policy) -> list[Stage]:
             raise StageConfigError(f"{where}: {exc}") from None
         known.append(spec.name)
     return built
+
+
+def stage_code(policy: Policy) -> dict[str, str]:
+    """What an extra stage's decisions depend on besides the policy: the sha256 of the file of each stage's module
+    (and the class's `version`, if it has one). Part of the run's fingerprint, so a changed stage reprocesses the
+    inputs instead of reusing checkpoints made with the old code."""
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    out = {}
+    for spec in policy.stages:
+        cls = load_stage_class(spec.use)
+        path = getattr(sys.modules[cls.__module__], "__file__", None)
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
+        out[spec.name] = f"{spec.use} {digest} {getattr(cls, 'version', '')}".strip()
+    return out
