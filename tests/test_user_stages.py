@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -369,3 +370,75 @@ def test_two_stages_of_one_name_are_refused(tmp_path):
 
 def test_a_policy_without_stages_has_none():
     assert load_policy(REPO / "policies" / "demo-eu.yaml").stages == ()
+
+
+# ------------------------------------------------------------------ on a Dask cluster
+
+
+def _dask_cluster(tmp: Path, pythonpath: str) -> tuple[str, list[subprocess.Popen]]:
+    """`dask scheduler` and one `dask worker` whose PYTHONPATH is `pythonpath` (where a user installs the stages)."""
+    from distributed import Client
+
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", "PYTHONPATH": pythonpath}
+    sched_file = tmp / "scheduler.json"
+    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--dashboard-address", ":0", "--scheduler-file", str(sched_file)], cwd=tmp, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
+    try:
+        for _ in range(300):
+            if sched_file.exists():
+                break
+            time.sleep(0.2)
+        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", "--scheduler-file", str(sched_file),
+                                       "--nworkers", "1", "--nthreads", "1", "--local-directory", str(tmp / "w")],
+                                      cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        client = Client(scheduler_file=str(sched_file), timeout=60)
+        client.wait_for_workers(1, timeout=120)
+        address = client.scheduler.address
+        client.close()
+    except BaseException:
+        _stop(procs)
+        raise
+    return address, procs
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@pytest.mark.slow
+def test_the_extra_stages_run_on_dask_workers_as_on_the_local_runner(tmp_path, shared, user_run):
+    """The module is on the workers' PYTHONPATH as on the driver's: same decisions, same shards as the local run."""
+    site = tmp_path / "site"
+    module = _module(site, "national_filters")
+    path = os.pathsep.join([str(REPO), str(site)])
+    address, procs = _dask_cluster(tmp_path, path)
+    try:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(POLICY + STAGES.format(module=module), encoding="utf-8")
+        out = tmp_path / "release"
+        cmd = [sys.executable, "-m", "pipelines.cli", "run", "--policy", str(policy), "--input",
+               f"tei={shared / 'tei'}", "--output", str(out), "--runner", "dask", "--dask-address", address]  # fmt: skip
+        proc = subprocess.run(cmd, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=path), capture_output=True,
+                              text=True, timeout=600, check=False)  # fmt: skip
+    finally:
+        _stop(procs)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert load_manifest(out)["release"]["runner"] == "dask"
+
+    def decisions(release: Path) -> set[tuple]:
+        return {(r["doc_id"], r["stage"], r["decision"], r["reason"], r["detail"]) for r in _rows(release)
+                if r["stage"] in ("national_blocklist", "review")}  # fmt: skip
+
+    assert decisions(out) == decisions(user_run) and len(decisions(out)) == 7
+    digests = {}
+    for release in (out, user_run):
+        digests[release] = sorted(s["sha256"] for s in load_manifest(release)["shards"])
+    assert digests[out] == digests[user_run]
