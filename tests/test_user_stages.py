@@ -442,3 +442,17 @@ def test_the_extra_stages_run_on_dask_workers_as_on_the_local_runner(tmp_path, s
     for release in (out, user_run):
         digests[release] = sorted(s["sha256"] for s in load_manifest(release)["shards"])
     assert digests[out] == digests[user_run]
+
+
+def test_a_changed_stage_module_is_a_new_fingerprint(tmp_path, user_module):
+    """A rerun reuses checkpoints only when the stages' code is the same (the policy's text alone is not enough)."""
+    from pipelines.run import RunOptions, run_fingerprint
+
+    (tmp_path / "p.yaml").write_text(POLICY + f'stages: [{{use: "{user_module}:HoldForReview", after: langid, '
+                                     'args: {marker: x}}]\n', encoding="utf-8")  # fmt: skip
+    policy, opts = load_policy(tmp_path / "p.yaml"), RunOptions(str(tmp_path / "p.yaml"), [], str(tmp_path / "o"))
+    first = run_fingerprint(policy, {}, opts)
+    assert run_fingerprint(policy, {}, opts) == first
+    source = tmp_path / "site" / f"{user_module}.py"
+    source.write_text(source.read_text(encoding="utf-8") + "\n# stricter now\n", encoding="utf-8")
+    assert run_fingerprint(policy, {}, opts) != first
