@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from presidio_analyzer import RecognizerResult
 
-from filters.national_ids.base import PATTERN
-from filters.pii_scan import ScanRecognizer, scan, window
+from filters.national_ids.recognizer import PATTERN
+from filters.pii.recognizers.scan import ScanRecognizer, scan, window
 
 ENTITY = "PERSONAL_URL"
 SCORE = 0.6

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from filters.national_ids.base import VALIDATED
+from filters.national_ids.recognizer import VALIDATED
 
 # birth cues, lower case, in the policies' languages (matched case-insensitively at a word start)
 BIRTH_CUES = (

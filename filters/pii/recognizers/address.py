@@ -27,8 +27,8 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from filters.national_ids.base import PATTERN
-from filters.pii_scan import ScanRecognizer, digit_groups, scan, window
+from filters.national_ids.recognizer import PATTERN
+from filters.pii.recognizers.scan import ScanRecognizer, digit_groups, scan, window
 
 STREET_ENTITY = "STREET_ADDRESS"
 POSTCODE_ENTITY = "POSTCODE"
