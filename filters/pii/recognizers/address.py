@@ -130,9 +130,7 @@ class StreetAddressRecognizer(ScanRecognizer):
 
     ENTITY = STREET_ENTITY
     SCAN_KINDS = ("street", "address")
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)
@@ -198,9 +196,7 @@ class PostcodeRecognizer(ScanRecognizer):
 
     ENTITY = POSTCODE_ENTITY
     SCAN_KINDS = ("postcode",)
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)

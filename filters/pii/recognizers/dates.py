@@ -106,9 +106,7 @@ class DateOfBirthRecognizer(ScanRecognizer):
 
     ENTITY = ENTITY
     SCAN_KINDS = ("birth",)
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         out = []

@@ -82,9 +82,7 @@ class PersonalUrlRecognizer(ScanRecognizer):
     """PERSONAL_URL: a URL whose path or query names a person (see the module docstring)."""
 
     ENTITY = ENTITY
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)
