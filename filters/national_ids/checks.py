@@ -8,6 +8,12 @@ Both may raise on odd input: the recognizer turns any exception into "not valida
 from __future__ import annotations
 
 import importlib
+from functools import cache
+
+
+@cache
+def _stdnum(module: str):
+    return importlib.import_module(f"stdnum.{module}")
 
 
 def br_cpf(value: str) -> bool:
@@ -15,7 +21,7 @@ def br_cpf(value: str) -> bool:
     digits = [c for c in value if c.isdigit()]
     if len(set(digits)) <= 1:  # 000.000.000-00 ... 999.999.999-99 pass the arithmetic but are never issued
         return False
-    return bool(importlib.import_module("stdnum.br.cpf").is_valid(value))
+    return bool(_stdnum("br.cpf").is_valid(value))
 
 
 # Taiwan's letters map to two-digit numbers in this order, starting at 10 (I, O and W were added last).
