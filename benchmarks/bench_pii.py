@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from filters.pii import PiiRedactor
+    from filters.pii.engine import PiiRedactor
     from schemas.policy import DEFAULT_PII_ENTITIES
 
     docs = make_documents(args.docs, args.seed, args.pii_share)

@@ -111,7 +111,7 @@ def main() -> None:
     table.add("quality (gopher+repetition+fineweb)", len(docs), text_bytes, time.perf_counter() - t,
               f"{sum(kept)} kept")  # fmt: skip
 
-    from filters.pii import PiiRedactor
+    from filters.pii.engine import PiiRedactor
 
     red = PiiRedactor(("en", "de", "fr", "sv", "fi", "es"), ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD",
                       "IP_ADDRESS", "PHONE_NUMBER"), ("DE", "SE", "FI", "ES", "GB"))  # fmt: skip

@@ -13,7 +13,7 @@ Sets (one table each):
 
 Detectors, all run offline in this process on the same documents:
 
-- `terroir`: `filters.pii.PiiRedactor` with every pattern entity type it has (`PATTERN_ENTITIES`, except Presidio's
+- `terroir`: `filters.pii.engine.PiiRedactor` with every pattern entity type it has (`PATTERN_ENTITIES`, except Presidio's
   general `URL`, which `PERSONAL_URL` replaces here) and the set's countries (`--terroir-countries all`: every
   supported country), at the stage's threshold 0.5, given the document's language and jurisdiction;
 - `presidio-default`: Presidio's `AnalyzerEngine` with the recognizers its default configuration enables, each
@@ -171,7 +171,8 @@ class TerroirDetector:
     name = "terroir"
 
     def __init__(self, languages, countries, ner: dict[str, str]) -> None:
-        from filters.pii import PATTERN_ENTITIES, PiiRedactor
+        from filters.pii.engine import PiiRedactor
+        from filters.pii.registry import PATTERN_ENTITIES
 
         entities = tuple(e for e in PATTERN_ENTITIES if e != "URL")
         self.redactor = PiiRedactor(tuple(languages), entities, tuple(countries), 0.5, ner_models=ner)
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sets: unknown {sorted(unknown)}")
     sets = build_sets(names, args)
     ner = dict(item.split("=", 1) for item in args.ner)
-    from filters.pii import supported_countries
+    from filters.pii.policy import supported_countries
 
     print(f"# PII evaluation (seed {args.seed}; Terroir countries: {args.terroir_countries}; NER: {ner or 'off'})")
     for name, (docs, labelled) in sets.items():

@@ -40,7 +40,7 @@ def fast_tokenizer_class():
             # the three filters tokenize the same text object one after another: tokenize it once
             last_text, last_words = self._last
             if text is not last_text:
-                last_words = _WORD.findall(text, concurrent=False)  # keep the GIL: see filters/pii_engine.py
+                last_words = _WORD.findall(text, concurrent=False)  # keep the GIL: see filters/pii/prescan.py
                 self._last = (text, last_words)
             return list(last_words)
 

@@ -81,7 +81,7 @@ def plan_inputs(policy: Policy, args: list[str]) -> list[InputFile]:
     """Expand input arguments into files. Raises `ConfigError` for a missing path or an empty folder."""
     if not args:
         raise ConfigError("no --input given; name at least one file or folder")
-    from filters.pii_metadata import scrubber_for
+    from filters.pii.metadata import scrubber_for
 
     scrub = scrubber_for(policy)  # a file name can hold personal data: published paths never do
     files: list[InputFile] = []
@@ -210,7 +210,7 @@ def preflight(opts: RunOptions) -> Preflight:
         st.check(policy, storages, out.resolve())
     except st.StorageError as exc:
         raise ConfigError(str(exc)) from None
-    from filters.pii_policy import check_pii_config
+    from filters.pii.policy import check_pii_config
 
     try:
         check_pii_config(policy)
@@ -394,7 +394,7 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         t_pipeline = time.monotonic() - t0
         monitor.set_stage("gate and publish")
 
-        from filters.pii_metadata import scrubber_for
+        from filters.pii.metadata import scrubber_for
         from pipelines.stages.residency import origin_manifest
         from release.publish import publish
 
@@ -461,7 +461,7 @@ def _prewarm_gate() -> None:
         import great_expectations  # noqa: F401
 
         import expectations.gate  # noqa: F401
-        import filters.pii  # noqa: F401 - the gate's residual national-ID check; preflight does not load Presidio
+        import filters.pii.engine  # noqa: F401 - the gate's residual national-ID check; preflight skips Presidio
     except Exception:  # the gate imports it again and reports any real problem
         log.debug("pre-import of the gate failed", exc_info=True)
 

@@ -248,10 +248,11 @@ def _national_id_finder(policy):
 
     Pattern-only hits are not counted: a bare digit run of the right length is not evidence of personal data.
     """
-    from filters.national_ids.registry import national_id_recognizer_classes
-    from filters.pii import VALIDATED, PiiRedactor
+    from filters.national_ids.recognizer import VALIDATED
+    from filters.national_ids.registry import national_ids_of
+    from filters.pii.engine import PiiRedactor
 
-    entities = tuple(sorted({cls.ENTITY for c in policy.pii_countries for cls in national_id_recognizer_classes(c)}))
+    entities = tuple(sorted({row.entity for c in policy.pii_countries for row in national_ids_of(c)}))
     if not entities:
         return None
     redactor = PiiRedactor(tuple(policy.languages) or ("en",), entities, policy.pii_countries)

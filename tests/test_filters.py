@@ -6,7 +6,8 @@ import pytest
 
 from filters.document import content_hash, make_doc_id
 from filters.langid import LanguageIdentifier
-from filters.pii import PiiHit, PiiRedactor, resolve_overlaps
+from filters.pii.engine import PiiRedactor
+from filters.pii.resolve import PiiHit, resolve_overlaps
 from filters.residency import origin_jurisdiction, registrable_domain
 from filters.rights import web_rights
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import read_ledger, read_shards, run_terroir, write_policy
-from filters.pii_metadata import MetadataScrubber
+from filters.pii.metadata import MetadataScrubber
 
 EMAIL = "karin.holm@lanstidningen.se"
 IBAN = "SE4550000000058398257466"
@@ -64,7 +64,7 @@ def test_urls_ids_and_file_names_are_redacted_wherever_they_are_published(tmp_pa
 
 
 def test_the_scrubber_asks_only_about_pieces_that_could_hold_identifiers():
-    from filters.pii import PiiRedactor
+    from filters.pii.engine import PiiRedactor
 
     built = []
 

@@ -6,9 +6,19 @@ from functools import cache
 
 import pytest
 
-from filters.national_ids import NATIONAL_ID_RECOGNIZERS, PATTERN, VALIDATED, national_languages
-from filters.pii import PiiRedactor, recognizer_classes, supported_countries
-from filters.pii_engine import plan_pattern
+from filters.national_ids import (
+    NATIONAL_ID_RECOGNIZERS,
+    PATTERN,
+    VALIDATED,
+    NationalId,
+    NationalIdRecognizer,
+    national_languages,
+)
+from filters.national_ids.table import NATIONAL_IDS
+from filters.pii.engine import PiiRedactor
+from filters.pii.policy import supported_countries
+from filters.pii.prescan import plan_pattern
+from filters.pii.registry import recognizer_factories
 
 # entity → (country, valid values in the formats people write, values whose check fails,
 #           (language, sentence in the national language), sentence in English)
@@ -72,9 +82,10 @@ CASES = {
 REQUIRED = {"JP", "NO", "DK", "FR", "NL", "BR", "TW", "SG"}
 
 
-def _recognizer_class(entity: str):
+def _recognizer_class(entity: str) -> NationalId:
+    # the table row: calling it builds the recognizer, as calling a recognizer class does
     country = CASES[entity][0]
-    return next(c for c in NATIONAL_ID_RECOGNIZERS[country] if c.ENTITY == entity)
+    return next(row for row in NATIONAL_ID_RECOGNIZERS[country] if row.entity == entity)
 
 
 @cache
@@ -92,7 +103,7 @@ def test_registry_covers_the_missing_identifiers_and_ten_more():
     assert REQUIRED <= countries
     assert len(countries - REQUIRED) >= 10
     assert countries <= set(supported_countries())
-    assert {cls.ENTITY for classes in NATIONAL_ID_RECOGNIZERS.values() for cls in classes} == set(CASES)
+    assert {row.entity for rows in NATIONAL_ID_RECOGNIZERS.values() for row in rows} == set(CASES)
 
 
 def test_every_pattern_has_a_prescan_plan():
@@ -141,7 +152,7 @@ def test_recognizers_registered_for_national_languages_and_english():
         redactor = PiiRedactor(("en",), ("EMAIL_ADDRESS",), (country,))
         for lang in (*national_languages(country), "en"):
             assert lang in redactor.languages
-            registered = {type(r) for r in redactor.recognizers(lang)}
+            registered = {r.row for r in redactor.recognizers(lang) if isinstance(r, NationalIdRecognizer)}
             assert set(classes) <= registered, (country, lang)
             assert all(r.supported_language == lang for r in redactor.recognizers(lang))
 
@@ -150,8 +161,8 @@ def test_context_words_are_lower_case_and_include_english():
     # the enhancer compares lower-cased text: an upper-case context word would never match
     for classes in NATIONAL_ID_RECOGNIZERS.values():
         for cls in classes:
-            assert cls.CONTEXT and all(w == w.lower() for w in cls.CONTEXT), cls
-            assert any(w.isascii() and " " in w for w in cls.CONTEXT), cls  # at least one English phrase
+            assert cls.context and all(w == w.lower() for w in cls.context), cls
+            assert any(w.isascii() and " " in w for w in cls.context), cls  # at least one English phrase
 
 
 def test_weak_checks_need_context_or_the_usual_separators():
@@ -168,7 +179,7 @@ def test_weak_checks_need_context_or_the_usual_separators():
 def test_singapore_m_series_is_a_pattern_hit_and_presidio_shape_only_recognizer_is_replaced():
     result = redactor_for("SG").redact_detail("My FIN is M1234567K.", "en")
     assert result.tiers == {"SG_NRIC_FIN": {PATTERN: 1}}
-    assert "SgFinRecognizer" not in {c.__name__ for c in recognizer_classes("SG")}
+    assert "SgFinRecognizer" not in {c.__name__ for c in recognizer_factories("SG") if isinstance(c, type)}
 
 
 def test_korean_rrn_with_failed_checksum_is_kept_as_a_pattern_hit():
@@ -182,3 +193,21 @@ def test_grouped_card_number_is_not_sliced_into_a_my_number():
     # "4111 1111 1111 1111" holds a 4-4-4 group; the boundaries keep it whole for the card recognizer
     r = PiiRedactor(("ja",), ("CREDIT_CARD",), ("JP",))
     assert r.redact("カード番号 4111 1111 1111 1111 です。", "ja")[1] == {"CREDIT_CARD": 1}
+
+
+@pytest.mark.parametrize("row", NATIONAL_IDS, ids=lambda row: row.entity)
+def test_every_table_row_builds_a_recognizer_that_finds_a_valid_value_and_drops_a_broken_check(row):
+    # every row of identifiers.toml, through the one generic recognizer class: a new row without examples fails here
+    assert row.entity in CASES, f"add a valid and an invalid example of {row.entity} to CASES"
+    country, valid, invalid, _, _ = CASES[row.entity]
+    assert row.country == country and row in NATIONAL_ID_RECOGNIZERS[country]
+    for lang in (*row.languages, "en"):
+        rec = row(supported_language=lang)
+        assert isinstance(rec, NationalIdRecognizer)
+        assert rec.supported_entities == [row.entity] and rec.supported_language == lang
+        text = f"ID: {valid[0]}\n"
+        found = [r for r in rec.analyze(text, [row.entity]) if (r.start, r.end) == (4, 4 + len(valid[0]))]
+        assert found and rec.tier(valid[0]) == VALIDATED, (row.entity, lang)
+        broken = f"ID: {invalid[0]}\n"
+        assert rec.validate_result(invalid[0]) is False and rec.tier(invalid[0]) == PATTERN
+        assert not [r for r in rec.analyze(broken, [row.entity]) if r.score > 0], (row.entity, lang)

@@ -13,7 +13,8 @@ import pytest
 from filters.document import Document
 from filters.ner import NAMES_NOT_REDACTED, NerUnavailable, SpacyNer, load_pipeline, name_pieces, names_by_language
 from filters.ner_data import LabelMapError, load_label_map, read_labelled
-from filters.pii import PiiRedactor, check_pii_config
+from filters.pii.engine import PiiRedactor
+from filters.pii.policy import check_pii_config
 from pipelines.stages.pii import PiiStage
 from pipelines.tools.train_ner import TrainNerError, TrainOptions, train_ner
 from schemas.policy import load_policy

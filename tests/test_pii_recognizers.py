@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from filters import pii_scan
-from filters.pii import PATTERN_ENTITIES, PiiRedactor
+from filters.pii.engine import PiiRedactor
+from filters.pii.recognizers import scan as pii_scan
+from filters.pii.registry import PATTERN_ENTITIES
 
 ENTITIES = tuple(e for e in PATTERN_ENTITIES if e not in ("URL", "LABELLED_ID"))
 COUNTRIES = ("ES", "DE", "FR", "GB", "IT", "SE", "NL")

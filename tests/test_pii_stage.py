@@ -12,7 +12,8 @@ import re
 import pytest
 
 from filters.document import Document
-from filters.pii import PiiAnalysisError, PiiRedactor, check_pii_config, supported_countries
+from filters.pii.engine import PiiAnalysisError, PiiRedactor
+from filters.pii.policy import check_pii_config, supported_countries
 from pipelines.stages.pii import PiiStage
 from schemas.policy import load_policy
 
@@ -171,17 +172,17 @@ def test_preflight_country_table_matches_the_recognizers_without_loading_presidi
     import sys
 
     from filters.national_ids.registry import NATIONAL_ID_RECOGNIZERS
-    from filters.pii import recognizer_classes
-    from filters.pii_policy import NATIONAL_ID_COUNTRIES
+    from filters.pii.policy import NATIONAL_ID_COUNTRIES
+    from filters.pii.registry import recognizer_factories
 
     assert sorted(NATIONAL_ID_COUNTRIES) == sorted(NATIONAL_ID_RECOGNIZERS)
-    from filters.pii import NER_ENTITIES, PATTERN_ENTITIES
-    from filters.pii_policy import NER_ENTITY_NAMES, PATTERN_ENTITY_NAMES
+    from filters.pii.policy import NER_ENTITY_NAMES, PATTERN_ENTITY_NAMES
+    from filters.pii.registry import NER_ENTITIES, PATTERN_ENTITIES
 
     assert PATTERN_ENTITY_NAMES == PATTERN_ENTITIES and NER_ENTITY_NAMES == NER_ENTITIES
-    assert all(recognizer_classes(c) for c in supported_countries())  # a supported country gets recognizers
+    assert all(recognizer_factories(c) for c in supported_countries())  # a supported country gets recognizers
     # the run's preflight checks the PII section without paying Presidio's import (seconds, before any work)
-    probe = "import sys, filters.pii_policy; print('presidio_analyzer' in sys.modules)"
+    probe = "import sys, filters.pii.policy; print('presidio_analyzer' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
@@ -310,7 +311,7 @@ def test_no_raw_value_in_outputs_ledger_or_logs(tmp_path, caplog, capsys):
 def test_analysis_errors_never_carry_the_text(tmp_path, monkeypatch):
     stage = PiiStage(policy(tmp_path))
     stage.setup()
-    rec = next(r for r in stage._redactor.recognizers("sv", "SE") if type(r).__name__ == "DkCprRecognizer")
+    rec = next(r for r in stage._redactor.recognizers("sv", "SE") if r.supported_entities == ["DK_CPR"])
 
     def exploding(value):
         raise ValueError(f"cannot check {value}")

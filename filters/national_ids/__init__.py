@@ -1,16 +1,18 @@
-"""Recognizers for national identifiers Presidio lacks, registered by ISO country code.
+"""Recognizers for national identifiers Presidio lacks, declared as data and registered by ISO country code.
 
-Each recognizer is a Presidio `PatternRecognizer` (patterns, context words in the national language(s) and English,
-`validate_result` delegating the check to python-stdnum or to a small documented implementation) and reports a
-confidence tier: "validated" when the check passed, "pattern" otherwise. See `base.py` for the scoring rules and
-`registry.py` for the country table.
+`identifiers.toml` holds one row per identifier (entity, country, languages, patterns with scores, context words,
+the python-stdnum module or `checks.py` function that checks it, and how strong that check is); `table.py` reads it;
+`recognizer.py` holds the one recognizer class a row builds (a Presidio `PatternRecognizer` reporting a confidence
+tier: "validated" when the check passed, "pattern" otherwise); `registry.py` groups the rows by country. To add an
+identifier, add a row (and a check function only where python-stdnum has none) and a valid and an invalid example
+to `tests/test_national_ids.py`.
 """
 
-from filters.national_ids.base import PATTERN, VALIDATED, NationalIdRecognizer, StdnumRecognizer
+from filters.national_ids.recognizer import PATTERN, VALIDATED, NationalId, NationalIdRecognizer
 from filters.national_ids.registry import (
     NATIONAL_ID_RECOGNIZERS,
     SUPERSEDED_PRESIDIO,
-    national_id_recognizer_classes,
+    national_ids_of,
     national_languages,
 )
 
@@ -19,8 +21,8 @@ __all__ = [
     "PATTERN",
     "SUPERSEDED_PRESIDIO",
     "VALIDATED",
+    "NationalId",
     "NationalIdRecognizer",
-    "StdnumRecognizer",
-    "national_id_recognizer_classes",
+    "national_ids_of",
     "national_languages",
 ]

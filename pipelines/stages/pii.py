@@ -29,7 +29,8 @@ class PiiStage:
 
     def setup(self) -> None:
         """Build the redactor; raises ValueError (what to fix) when the policy's PII settings cannot be honoured."""
-        from filters.pii import PiiRedactor, check_pii_config
+        from filters.pii.engine import PiiRedactor
+        from filters.pii.policy import check_pii_config
 
         p = self.policy
         check_pii_config(p)  # fail closed here too, in case the run skipped preflight
@@ -44,9 +45,9 @@ class PiiStage:
             ner_models=p.pii_ner,
             require_ner=p.pii_require_ner,
         )
-        from filters.pii_metadata import MetadataScrubber, metadata_key
+        from filters.pii.metadata import MetadataScrubber, metadata_key
 
-        # URLs and record locators are published too: the same redactor, piece by piece (filters/pii_metadata.py)
+        # URLs and record locators are published too: the same redactor, piece by piece (filters/pii/metadata.py)
         self._metadata = MetadataScrubber(lambda: self._redactor, metadata_key(p))
         missing = {k: v for k, v in self._redactor.ner_status.items() if not v.startswith("on")}
         if missing:

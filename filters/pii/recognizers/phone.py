@@ -1,6 +1,6 @@
 """Phone numbers in the national formats of the policy's countries, validated by libphonenumber.
 
-`NationalPhoneRecognizer` reads the "digits" candidates of the shared scan (`filters.pii_scan`): clusters of digit
+`NationalPhoneRecognizer` reads the "digits" candidates of the shared scan (`filters.pii.recognizers.scan`): clusters of digit
 groups joined by spaces, dots, dashes, slashes or parentheses. Inside a cluster it tries, from each group, the
 longest run of groups with a digit count some region's numbering plan allows, and keeps it when libphonenumber
 parses it to a valid number: for the document's region when one is given, else for any of the policy's countries;
@@ -24,8 +24,8 @@ from functools import cache, lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from filters.national_ids.base import VALIDATED
-from filters.pii_scan import delimited, scan, window
+from filters.national_ids.recognizer import VALIDATED
+from filters.pii.recognizers.scan import delimited, per_digit_cluster, window
 
 ENTITY = "PHONE_NUMBER"
 # Presidio's phone context words are English only; a DPO expects "telefon" and "電話" to count as well. "number"
@@ -139,11 +139,7 @@ class NationalPhoneRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         if not self.regions:
             return []
-        results = []
-        for start, end in scan(text).of("digits"):
-            if end - start >= 5:
-                results.extend(self._cluster(text, start, end))
-        return results
+        return per_digit_cluster(text, 5, self._cluster)
 
     def _cluster(self, text: str, start: int, end: int) -> list[RecognizerResult]:
         lo, hi = window(text, start, end)

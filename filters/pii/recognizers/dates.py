@@ -1,6 +1,6 @@
 """Dates of birth: a calendar date just after a birth cue, in the policies' languages.
 
-`DateOfBirthRecognizer` (DATE_OF_BIRTH) reads the "birth" candidates of the shared scan (`filters.pii_scan.BIRTH_CUES`:
+`DateOfBirthRecognizer` (DATE_OF_BIRTH) reads the "birth" candidates of the shared scan (`filters.pii.recognizers.scan.BIRTH_CUES`:
 "fecha de nacimiento", "nacido el", "date of birth", "born", "geboren am", "né le", "nato il", "född",
 "syntynyt", "生年月日", …) and looks for the first date in the 60 characters after the cue: numeric
 ("11/02/1970", "11.02.1970", "1970-02-11", "11-02-70"), with a month name in any of the policies' languages
@@ -17,8 +17,8 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from filters.national_ids.base import PATTERN
-from filters.pii_scan import ScanRecognizer, scan, window
+from filters.national_ids.recognizer import PATTERN
+from filters.pii.recognizers.scan import ScanRecognizer, scan, window
 
 ENTITY = "DATE_OF_BIRTH"
 SCORE = 0.85
@@ -106,9 +106,7 @@ class DateOfBirthRecognizer(ScanRecognizer):
 
     ENTITY = ENTITY
     SCAN_KINDS = ("birth",)
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         out = []

@@ -27,8 +27,8 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
-from filters.national_ids.base import PATTERN
-from filters.pii_scan import ScanRecognizer, digit_groups, scan, window
+from filters.national_ids.recognizer import PATTERN
+from filters.pii.recognizers.scan import ScanRecognizer, digit_groups, scan, window
 
 STREET_ENTITY = "STREET_ADDRESS"
 POSTCODE_ENTITY = "POSTCODE"
@@ -130,9 +130,7 @@ class StreetAddressRecognizer(ScanRecognizer):
 
     ENTITY = STREET_ENTITY
     SCAN_KINDS = ("street", "address")
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)
@@ -198,9 +196,7 @@ class PostcodeRecognizer(ScanRecognizer):
 
     ENTITY = POSTCODE_ENTITY
     SCAN_KINDS = ("postcode",)
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)

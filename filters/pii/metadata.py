@@ -34,7 +34,7 @@ def could_hold_pii(piece: str) -> bool:
 
 class MetadataScrubber:
     """`text(s)`: `s` with personal data in any of its pieces redacted; `path(rel)`: an input path with every component
-    that holds personal data renamed. `redactor` is a `filters.pii.PiiRedactor` (anything with `redact(text, lang)`)
+    that holds personal data renamed. `redactor` is a `filters.pii.engine.PiiRedactor` (anything with `redact(text, lang)`)
     built lazily by `make_redactor` the first time a piece needs it, so clean metadata costs no Presidio start."""
 
     def __init__(self, make_redactor, key: bytes, cache_size: int = 65536) -> None:
@@ -86,7 +86,7 @@ def scrubber_for(policy, environ=None) -> MetadataScrubber:
     salt = (os.environ if environ is None else environ).get(policy.pii_salt_env)
 
     def make():
-        from filters.pii import PiiRedactor
+        from filters.pii.engine import PiiRedactor
 
         return PiiRedactor(tuple(policy.languages) or ("en",), policy.pii_entities, policy.pii_countries,
                            policy.pii_score_threshold, operator=policy.pii_operator,

@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from presidio_analyzer import RecognizerResult
 
-from filters.national_ids.base import PATTERN
-from filters.pii_scan import ScanRecognizer, scan, window
+from filters.national_ids.recognizer import PATTERN
+from filters.pii.recognizers.scan import ScanRecognizer, scan, window
 
 ENTITY = "PERSONAL_URL"
 SCORE = 0.6
@@ -82,9 +82,7 @@ class PersonalUrlRecognizer(ScanRecognizer):
     """PERSONAL_URL: a URL whose path or query names a person (see the module docstring)."""
 
     ENTITY = ENTITY
-
-    def tier(self, value: str) -> str:
-        return PATTERN
+    TIER = PATTERN
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         cands = scan(text)

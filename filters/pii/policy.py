@@ -1,6 +1,6 @@
 """The PII section of a policy, checked without loading Presidio (the run's preflight must be quick).
 
-`filters.pii` builds the recognizers; this module only knows which countries have some, which operators exist and
+`filters.pii.registry` builds the recognizers; this module only knows which countries have some, which operators exist and
 whether named spaCy pipelines are installed. `tests/test_pii.py` keeps `NATIONAL_ID_COUNTRIES` equal to the
 national-identifier registry and checks that every supported country does get recognizers.
 """
@@ -20,7 +20,7 @@ COUNTRY_PACKAGES = {
 NATIONAL_ID_COUNTRIES = ("AT", "BE", "BG", "BR", "CH", "CL", "CN", "CZ", "DK", "EE", "FR", "GR", "HR", "IE", "IL", "IS",
                          "JP", "LT", "MX", "NL", "NO", "PT", "RO", "SG", "SI", "SK", "TW")  # fmt: skip
 OPERATORS = ("placeholder", "hash", "mask")
-# `filters.pii.PATTERN_ENTITIES` and `NER_ENTITIES` (tests keep them equal); national identifiers are named
+# `filters.pii.registry.PATTERN_ENTITIES` and `NER_ENTITIES` (tests keep them equal); national identifiers are named
 # COUNTRY_IDENTIFIER (`SE_PERSONNUMMER`, `UK_NHS`) and come with `pii.countries`
 PATTERN_ENTITY_NAMES = ("CREDIT_CARD", "DATE_OF_BIRTH", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "LABELLED_ID",
                         "PERSONAL_URL", "PHONE_NUMBER", "POSTCODE", "STREET_ADDRESS", "URL")  # fmt: skip

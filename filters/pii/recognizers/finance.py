@@ -1,6 +1,6 @@
 """IBANs and payment-card numbers in any grouping, checked with python-stdnum.
 
-Both read the shared scan (`filters.pii_scan`), so neither runs a regex over the whole text:
+Both read the shared scan (`filters.pii.recognizers.scan`), so neither runs a regex over the whole text:
 
 - `IbanRecognizer` (IBAN_CODE): from each "iban" candidate (two letters, two digits, then letters and digits with up
   to two separators between any of them: "ES91 2100 0418 4502 0005 1332", "es9121000418 45020005 1332",
@@ -20,7 +20,7 @@ from functools import cache
 
 from presidio_analyzer import RecognizerResult
 
-from filters.pii_scan import ScanRecognizer, delimited, digit_groups, scan, window
+from filters.pii.recognizers.scan import ScanRecognizer, delimited, digit_groups, per_digit_cluster, scan, window
 
 _IBAN_SEPARATORS = " \u00a0.-"
 _CARD_SEPARATORS = frozenset(" \u00a0-")
@@ -78,11 +78,7 @@ class CardRecognizer(ScanRecognizer):
     ENTITY = "CREDIT_CARD"
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
-        out = []
-        for start, end in scan(text).of("digits"):
-            if end - start >= 13:
-                out.extend(self._cluster(text, start, end))
-        return out
+        return per_digit_cluster(text, 13, self._cluster)
 
     def _cluster(self, text: str, start: int, end: int) -> list[RecognizerResult]:
         lo, hi = window(text, start, end)

@@ -6,7 +6,7 @@
   only that shape is matched here. The checksum is Presidio's.
 - `ZaMobileNumberRecognizer`, `ZaTelephoneNumberRecognizer` (ZA_MOBILE_NUMBER, ZA_TELEPHONE_NUMBER): Presidio runs
   libphonenumber's matcher over the whole text; here it runs only on the digit clusters of the shared scan
-  (`filters.pii_scan`) with at least nine digits, each with a few characters of context, so the work follows the
+  (`filters.pii.recognizers.scan`) with at least nine digits, each with a few characters of context, so the work follows the
   numbers, not the text's length. Classification and scores are Presidio's; what is lost are "numbers" the stock
   matcher reads from letters (it reported "icilio: Calle" as a South African telephone number in a Spanish text).
 """
@@ -18,7 +18,7 @@ from presidio_analyzer.predefined_recognizers import ItVatCodeRecognizer as _Pre
 from presidio_analyzer.predefined_recognizers import ZaMobileNumberRecognizer as _PresidioZaMobile
 from presidio_analyzer.predefined_recognizers import ZaTelephoneNumberRecognizer as _PresidioZaTelephone
 
-from filters.pii_scan import scan, window
+from filters.pii.recognizers.scan import scan, window
 
 _MARGIN = 3  # characters of context the matcher sees on each side of a cluster
 

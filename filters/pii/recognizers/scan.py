@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from filters.national_ids.base import VALIDATED
+from filters.national_ids.recognizer import VALIDATED
 
 # birth cues, lower case, in the policies' languages (matched case-insensitively at a word start)
 BIRTH_CUES = (
@@ -164,6 +164,15 @@ def scan(text: str) -> Candidates:
     return found
 
 
+def per_digit_cluster(text: str, min_chars: int, cluster) -> list:
+    """Every result of `cluster(text, start, end)` over the "digits" candidates at least `min_chars` long."""
+    out: list = []
+    for start, end in scan(text).of("digits"):
+        if end - start >= min_chars:
+            out.extend(cluster(text, start, end))
+    return out
+
+
 def _lowered(text: str) -> str:
     """`text` in lower case, character for character (a character whose lower case is longer stays as it is)."""
     low = text.lower()
@@ -226,6 +235,7 @@ class ScanRecognizer(EntityRecognizer):
 
     ENTITY = ""
     SCAN_KINDS: tuple[str, ...] = ()  # the candidate kinds this recognizer reads
+    TIER = VALIDATED  # the confidence tier of every hit (see `filters.national_ids`); PATTERN where nothing is checked
 
     def __init__(self, supported_language: str = "en", context: tuple[str, ...] = (), name: str | None = None):
         require(self.SCAN_KINDS)
@@ -240,8 +250,8 @@ class ScanRecognizer(EntityRecognizer):
         pass
 
     def tier(self, value: str) -> str:
-        """The confidence tier of a hit (see `filters.national_ids`): "validated" unless a subclass says otherwise."""
-        return VALIDATED
+        """The confidence tier of a hit: the class's `TIER`."""
+        return self.TIER
 
     def result(self, start: int, end: int, score: float) -> RecognizerResult:
         meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}

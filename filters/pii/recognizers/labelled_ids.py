@@ -3,7 +3,7 @@
 Hospitals, insurers and registries number people with plain digit runs ("NHC: 5467980", "NASS: 14 9096265001 02",
 "Versichertennummer 123456789") that have no national format and no check digit. `LabelledIdRecognizer` finds a run
 of 4 to 20 digits (single spaces, hyphens, dots or slashes allowed between them) with a score too low to be redacted
-on its own (0.15); a label among the context words just before it (`filters.pii_engine.PrecedingWordsContextEnhancer`
+on its own (0.15); a label among the context words just before it (`filters.pii.context.PrecedingWordsContextEnhancer`
 adds 0.35) lifts it to 0.5. Enable it with the entity `LABELLED_ID` in a policy's `pii.entities`; hits are always in
 the "pattern" tier.
 """

@@ -1,6 +1,6 @@
 """Stock `PhoneRecognizer` on the fast path: libphonenumber's own matcher, skipping candidates too short to be valid.
 
-Terroir's own phone numbers come from `filters.pii_phone` (one shared scan, no per-region passes); this module serves
+Terroir's own phone numbers come from `filters.pii.recognizers.phone` (one shared scan, no per-region passes); this module serves
 a policy or test that registers Presidio's `PhoneRecognizer` itself, with the same findings as stock Presidio. The
 one difference: libphonenumber's matcher gives up after 65,535 rejected candidates per text, and skipped candidates
 do not count towards that limit, so on such a text the fast path can only find more, never less.
