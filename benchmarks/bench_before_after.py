@@ -44,8 +44,7 @@ def run_tree(tree: Path, policy: Path, corpus: Path, out: Path, workers: int) ->
 
 
 def main() -> None:
-    from bench_e2e import BENCH_POLICY
-    from corpus import WORLD_RESIDENCY, generate
+    from bench_e2e import corpus_and_policy
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", type=Path, required=True, help="source tree of the baseline")
@@ -56,12 +55,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="folder for the corpus and releases (kept)")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="terroir-before-after-"))
-    work.mkdir(parents=True, exist_ok=True)
-    corpus = work / f"corpus-{args.docs}"
-    if not corpus.is_dir():
-        generate(corpus, args.docs)
-    policy = work / "bench-policy.yaml"
-    policy.write_text(BENCH_POLICY.format(extractor="resiliparse", workers=args.workers, world=WORLD_RESIDENCY))
+    corpus, policy = corpus_and_policy(work, args.docs, args.workers)
     times: dict[str, list[float]] = {"before": [], "after": []}
     identical = []
     for i in range(args.pairs):

@@ -45,6 +45,19 @@ output:
 """
 
 
+def corpus_and_policy(work: Path, docs: int, workers: int) -> tuple[Path, Path]:
+    """The generated benchmark corpus of `docs` pages (made once, kept in `work`) and the bench policy beside it."""
+    from corpus import WORLD_RESIDENCY, generate
+
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / f"corpus-{docs}"
+    if not corpus.is_dir():
+        generate(corpus, docs)
+    policy = work / "bench-policy.yaml"
+    policy.write_text(BENCH_POLICY.format(extractor="resiliparse", workers=workers, world=WORLD_RESIDENCY))
+    return corpus, policy
+
+
 def _children_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 

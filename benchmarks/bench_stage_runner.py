@@ -54,8 +54,7 @@ def run_tree(tree: Path, corpus: Path, policy: Path, rounds: int) -> tuple[int, 
 
 
 def main() -> None:
-    from bench_e2e import BENCH_POLICY
-    from corpus import WORLD_RESIDENCY, generate
+    from bench_e2e import corpus_and_policy
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", type=Path, required=True, help="source tree of the baseline")
@@ -66,12 +65,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="folder for the corpus (kept)")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="terroir-stage-runner-"))
-    work.mkdir(parents=True, exist_ok=True)
-    corpus = work / f"corpus-{args.docs}"
-    if not corpus.is_dir():
-        generate(corpus, args.docs)
-    policy = work / "bench-policy.yaml"
-    policy.write_text(BENCH_POLICY.format(extractor="resiliparse", workers=1, world=WORLD_RESIDENCY))
+    corpus, policy = corpus_and_policy(work, args.docs, 1)
     best: dict[str, list[float]] = {"before": [], "after": []}
     n = 0
     for i in range(args.pairs):
