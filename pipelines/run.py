@@ -396,7 +396,9 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
 
         from filters.pii.metadata import scrubber_for
         from pipelines.stages.residency import origin_manifest
+        from release.documents.approval_view import write_approval_page
         from release.publish import publish
+        from schemas.files import sha256_of
 
         # a release already published here (--overwrite) stays intact and loadable while the graph runs; it is
         # unpublished only now, when the new one is staged and about to replace it
@@ -407,6 +409,7 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         manifest["resume"] = monitor.summary()
         manifest["timings_s"]["steps"] = monitor.step_summary()
         write_json_atomically(manifest_path, manifest)
+        write_approval_page(out, manifest, sha256_of(manifest_path), None)  # pending review, beside the report
         monitor.set_stage("published")
     finally:
         monitor.stop()

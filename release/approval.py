@@ -71,6 +71,7 @@ class VerifyReport:
     approval: dict | None = None
     approval_problem: str | None = None
     signer: str | None = None  # owner of the trusted key that signed, as the trust list names it
+    page_problem: str | None = None  # approval.html shows something else than approval.json
 
     @property
     def integrity_ok(self) -> bool:
@@ -84,7 +85,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return self.integrity_ok and self.approved
+        return self.integrity_ok and self.approved and self.page_problem is None
 
     def to_json(self) -> dict:
         return {
@@ -98,6 +99,7 @@ class VerifyReport:
             "approval": self.approval,
             "approval_problem": self.approval_problem,
             "signer": self.signer,
+            "approval_page_problem": self.page_problem,
             "files": [asdict(f) | {"ok": f.ok} for f in self.files],
         }
 
@@ -108,13 +110,16 @@ class VerifyReport:
                  (f"checked:  {n['shard']} shard(s), {n['ledger']} ledger file(s), {n['doc']} document(s), "
                   f"{n['file']} report and other file(s)")]  # fmt: skip
         lines += [f"PROBLEM   {p}" for p in self.problems]
+        if self.page_problem:
+            lines.append(f"PROBLEM   {self.page_problem}")
         if self.approved:
             a = self.approval or {}
             lines.append(f"approval: signed by key {a.get('key_id')} ({self.signer or 'no owner in the trust list'}) "
                          f"as {a.get('approved_by')!r} at {a.get('approved_at')}")  # fmt: skip
         else:
             lines.append(f"approval: NOT APPROVED ({self.approval_problem})")
-        verdict = "OK" if self.ok else "FAILED" if not self.integrity_ok else "INTACT BUT UNAPPROVED"
+        verdict = ("OK" if self.ok else "FAILED" if not self.integrity_ok or self.page_problem
+                   else "INTACT BUT UNAPPROVED")  # fmt: skip
         lines.append(f"result:   {verdict}")
         return "\n".join(lines)
 
@@ -205,8 +210,7 @@ def verify(release_dir: str | os.PathLike, *, shards: Iterable[str] | None = Non
                             "remove it, or find out who put it there)" for p in report.stray]  # fmt: skip
         page = approval_page and approval_page_problem(release_dir, manifest, report.manifest_sha256,
                                                        _read_approval_quietly(release_dir))  # fmt: skip
-        if page:
-            report.problems.append(page)
+        report.page_problem = page or None
     try:
         trust = signing.resolve_trust(trust, policy)
     except signing.SigningError as exc:

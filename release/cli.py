@@ -120,7 +120,8 @@ def run_release_command(args) -> int:
         print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
         if report.manifest_sha256 is None:
             return 2
-        return 0 if report.integrity_ok and (report.approved or args.allow_unapproved) else 1
+        usable = report.integrity_ok and not report.page_problem
+        return 0 if usable and (report.approved or args.allow_unapproved) else 1
     if args.command == "docs":
         from release.documents.writer import regenerate_docs
 

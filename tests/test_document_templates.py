@@ -15,8 +15,8 @@ from release.documents import templating
 from release.documents.gate import gate_section
 
 TEMPLATES = files("release.documents").joinpath("templates")
-EXPECTED = {"card.md.j2", "eu_ai_act_summary.md.j2", "report.html.j2", "report_gate.html.j2", "report_macros.html.j2",
-            "report_origin.html.j2", "report.css"}  # fmt: skip
+EXPECTED = {"approval.html.j2", "card.md.j2", "eu_ai_act_summary.md.j2", "report.html.j2", "report_gate.html.j2",
+            "report_macros.html.j2", "report_origin.html.j2", "report.css"}  # fmt: skip
 
 
 def test_templates_are_package_resources_named_by_the_package_data_glob():

@@ -3,6 +3,7 @@ the totals are read back from each rendered file and compared with a plain group
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -154,13 +155,14 @@ def _rerender(release_dir, folder, policy_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from release.documents.approval_view import write_approval_page
     from release.documents.origin import origin_stats
     from release.documents.report import render_report
     from release.documents.writer import regenerate_docs
     from schemas.policy import load_policy
 
     shutil.copytree(release_dir, folder)
-    for name in ("README.md", "croissant.json", "summary", "report/index.html"):
+    for name in ("README.md", "croissant.json", "summary", "report/index.html", "approval.html"):
         path = folder / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     manifest = load_manifest(folder)
@@ -171,6 +173,8 @@ def _rerender(release_dir, folder, policy_path):
     gate_results = json.loads((folder / "report" / "gate_results.json").read_text())
     render_report(folder / "report" / "index.html", manifest, stats, gate_results, policy)
     regenerate_docs(folder, policy_path)
+    sha = hashlib.sha256((folder / "release.json").read_bytes()).hexdigest()
+    write_approval_page(folder, manifest, sha, None)  # a demo release is pending review
 
 
 def test_every_template_renders_strictly_and_the_documents_equal_the_ledger(release, ledger_totals, tmp_path,
@@ -198,7 +202,7 @@ def test_every_template_renders_strictly_and_the_documents_equal_the_ledger(rele
     for env in (templating.markdown_environment(), templating.html_environment()):
         assert env.undefined is jinja2.StrictUndefined
     for name in ("README.md", "croissant.json", "summary/eu_ai_act_summary.json", "summary/eu_ai_act_summary.md",
-                 "report/index.html"):  # fmt: skip
+                 "report/index.html", "approval.html"):  # fmt: skip
         assert (fresh / name).read_bytes() == (release / name).read_bytes(), name
     test_eu_ai_act_summary_totals_equal_the_ledger(fresh, ledger_totals)
     test_dataset_card_totals_equal_the_ledger(fresh, ledger_totals)

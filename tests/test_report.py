@@ -64,10 +64,12 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
         assert f">{lang}</text>" in dom  # language chart labels
     parser = _Refs()
     parser.feed(page.read_text())
-    # the only links: Great Expectations' raw validation JSON of each shard, beside the report
+    # the only links: the approval page beside the release folder, and Great Expectations' raw validation JSON of
+    # each shard, beside the report
     shards = sorted(s["path"].split("shards/", 1)[1] for s in res.manifest["shards"])
-    assert sorted(parser.refs) == [f"validations/{s}.json" for s in shards]
-    for ref in parser.refs:
+    assert sorted(parser.refs) == ["../approval.html"] + [f"validations/{s}.json" for s in shards]
+    assert (page.parent / "../approval.html").is_file()
+    for ref in [r for r in parser.refs if r.startswith("validations/")]:
         raw = json.loads((page.parent / ref).read_text())
         assert raw["results"] and all(r["result"].get("partial_unexpected_list", []) == [] for r in raw["results"])
     assert not (page.parent / "gx").exists()  # no CDN-dependent Data Docs in a release
@@ -142,7 +144,7 @@ def test_approval_page_beside_the_report_follows_approval_and_cannot_be_forged(d
 
     _out, res = demo_release
     folder = tmp_path / "release"
-    shutil.copytree(res.output_dir, folder, ignore=shutil.ignore_patterns("approval.*"))
+    shutil.copytree(res.output_dir, folder, ignore=shutil.ignore_patterns("approval.json"))
     report = folder / "report" / "index.html"
     link = re.search(r'<a id="approval-page" href="([^"]+)"', report.read_text()).group(1)
     page = (report.parent / link).resolve()
@@ -163,9 +165,9 @@ def test_approval_page_beside_the_report_follows_approval_and_cannot_be_forged(d
     # a forged page: edited to name someone else, or left with no approval.json behind it
     page.write_text(page.read_text().replace("Maria Lindqvist", "Mallory"), encoding="utf-8")
     check = rel.verify(folder)
-    assert not check.ok and any("approval.html does not show what approval.json says" in p for p in check.problems)
+    assert not check.ok and check.integrity_ok and "does not show what approval.json says" in check.page_problem
     rel.approve(folder)  # approving again writes the page again
     assert rel.verify(folder).ok and "Mallory" not in page.read_text()
     (folder / "approval.json").unlink()  # the page still says "approved": verify says it lies
     check = rel.verify(folder)
-    assert not check.approved and any("approval.html does not show" in p for p in check.problems)
+    assert not check.approved and "approval.html does not show" in check.page_problem

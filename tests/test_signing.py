@@ -225,7 +225,7 @@ def test_the_manifest_lists_every_file_of_the_folder(release_copy):
     manifest = load_manifest(release_copy)
     on_disk = {p.relative_to(release_copy).as_posix() for p in release_copy.rglob("*") if p.is_file()}
     listed = {e["path"] for key in ("shards", "ledger", "docs", "files") for e in manifest[key]}
-    assert on_disk - listed == {"release.json", "progress.log"}
+    assert on_disk - listed == {"release.json", "approval.html", "progress.log"}  # approval.html: the pending page
     assert {"report/index.html", "report/gate_results.json"} <= listed
     assert any(p.startswith("report/validations/") for p in listed)
     assert all(len(e["sha256"]) == 64 and e["bytes"] >= 0 for e in manifest["files"])
