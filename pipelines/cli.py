@@ -9,8 +9,8 @@ import shlex
 import sys
 
 # subcommands in the order a user meets them; `terroir --help` lists them so
-WORKFLOW = ("demo", "run", "verify", "approve", "keys", "docs", "train-ner", "dedup", "scheduler", "worker",
-            "objectstore")
+WORKFLOW = ("demo", "run", "verify", "explain", "approve", "keys", "docs", "train-ner", "dedup", "scheduler",
+            "worker", "objectstore")
 
 RUN_DESCRIPTION = """\
 Build a release: read the inputs, apply the policy's rights, quality, language, residency, dedup and PII rules,
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         _unknown_arguments(sub.choices[args.command], unknown)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command in ("approve", "verify", "docs", "keys"):
+    if args.command in ("approve", "verify", "explain", "docs", "keys"):
         return run_release_command(args)
     if args.command == "dedup":
         return run_dedup_command(args)

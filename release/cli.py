@@ -1,4 +1,4 @@
-"""The officer's and the verifier's commands: `terroir approve`, `verify`, `docs` and `keys ...`.
+"""The officer's and the verifier's commands: `terroir approve`, `verify`, `explain`, `docs` and `keys ...`.
 
 Exit codes: 0 done / intact and approved; 1 refused (tampered, unapproved, untrusted); 2 unusable input or
 configuration (no release, a bad key, policy or trust list). Nothing here prints or logs private key material: a
@@ -24,7 +24,7 @@ def _trust_args(p) -> None:
 
 
 def add_release_commands(sub) -> None:
-    """Add `approve`, `verify`, `docs` and `keys` to the `terroir` argparse sub-parsers."""
+    """Add `approve`, `verify`, `explain`, `docs` and `keys` to the `terroir` argparse sub-parsers."""
     a = sub.add_parser("approve", help="sign an approval of a verified release with the officer's private key")
     a.add_argument("release", metavar="DIR", help="release folder (holds release.json)")
     a.add_argument("--key", metavar="FILE", help=f"the officer's private key (default: ${signing.SIGNING_KEY_ENV}, "
@@ -43,6 +43,9 @@ def add_release_commands(sub) -> None:
     d.add_argument("--policy", required=True, help="the policy file the release was built with")
     d.add_argument("--sme", action="store_true", help="list the top 5%% of domains (at most 1,000), as for SMEs")
     _keys_parser(sub)
+    from release.explain import add_explain_command
+
+    add_explain_command(sub)
 
 
 def _keys_parser(sub) -> None:
@@ -122,6 +125,10 @@ def run_release_command(args) -> int:
             return 2
         usable = report.integrity_ok and not report.page_problem
         return 0 if usable and (report.approved or args.allow_unapproved) else 1
+    if args.command == "explain":
+        from release.explain import run_explain_command
+
+        return run_explain_command(args)
     if args.command == "docs":
         from release.documents.writer import regenerate_docs
 

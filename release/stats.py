@@ -56,6 +56,9 @@ class Dedup:
         return self.exact_dropped + self.near_dropped
 
 
+SAMPLES = 5  # sample documents per reason in the report's drill-down
+
+
 @dataclass(frozen=True)
 class ReleaseStats:
     """Everything the release documents count. `funnel[stage][decision]` is the number of ledger rows."""
@@ -64,6 +67,8 @@ class ReleaseStats:
     funnel: dict[str, dict[str, int]]
     funnel_bytes: dict[str, dict[str, int]]
     reasons: dict[str, list[tuple[str, int]]]
+    #: "stage/decision" → reason family → up to SAMPLES doc_ids with that reason (ids are hashes, never text)
+    reason_samples: dict[str, dict[str, list[str]]]
     errors: list[dict]
     files: list[dict]
     languages: list[tuple[str, int]]
@@ -157,9 +162,13 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         d = json.loads(g["detail"])
         rights_ledger[(d.get("status"), d.get("basis"), g["decision"])] += g["count_all"]
     reasons: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    samples: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     not_kept = ledger.filter(pc.not_equal(ledger["decision"], "kept"))
-    for g in _groups(not_kept, ["stage", "decision", "reason"], [([], "count_all")]):
-        reasons[(g["stage"], g["decision"])][_reason_family(g["reason"])] += g["count_all"]
+    aggs = [([], "count_all"), ("doc_id", "min"), ("doc_id", "max")]
+    for g in _groups(not_kept, ["stage", "decision", "reason"], aggs):
+        family = _reason_family(g["reason"])
+        reasons[(g["stage"], g["decision"])][family] += g["count_all"]
+        samples[(g["stage"], g["decision"])][family].update(x for x in (g["doc_id_min"], g["doc_id_max"]) if x)
     errors = [{"stage": r["stage"], "input": r["input_path"], "reason": r["reason"]}
               for r in ledger.filter(pc.equal(ledger["decision"], "error")).to_pylist()]  # fmt: skip
     file_rows = ledger.filter(pc.equal(ledger["stage"], "input")).to_pylist()
@@ -181,6 +190,7 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         funnel={s: dict(c) for s, c in funnel.items()},
         funnel_bytes={s: dict(c) for s, c in bytes_by.items()},
         reasons={f"{s}/{d}": c.most_common(12) for (s, d), c in sorted(reasons.items())},
+        reason_samples=_samples(reasons, samples),
         errors=errors,
         files=sorted(files, key=lambda f: f["input"] or ""),
         languages=shards["langs"].most_common(),
@@ -198,6 +208,12 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         fuzzy_note=fuzzy_note(policy) if policy is not None else "",
         stages=ordered_stage_names(STAGES, getattr(policy, "stages", ())),
     )
+
+
+def _samples(reasons: dict, samples: dict) -> dict[str, dict[str, list[str]]]:
+    """The first SAMPLES doc_ids (in byte order) of each reason family the report lists."""
+    return {f"{s}/{d}": {r: sorted(samples[(s, d)][r])[:SAMPLES] for r, _n in c.most_common(12)}
+            for (s, d), c in sorted(reasons.items())}
 
 
 def _pii_totals(ledger: pa.Table) -> tuple[Counter, Counter]:
@@ -251,8 +267,15 @@ def _shard_totals(shard_paths: list) -> dict:
     return out
 
 
+#: a number right after one of these is a bound of the policy or a code, not the document's own value: it is kept
+_BOUND = "".join(rf"(?<!{w})" for w in ("< ", "> ", "≤ ", "≥ ", "= ", "over ", "under ", "below ", "above ", "than ",
+                                          "least ", "most ", "limit ", "status "))  # fmt: skip
+_OWN_NUMBER = re.compile(_BOUND + r"(?<![\w.])\d+(?:\.\d+)?")
+
+
 def _reason_family(reason: str) -> str:
-    """Group reasons that differ only by a number or id ("exact duplicate of 3fa…" → "exact duplicate of …")."""
+    """Group reasons that differ only by the document's own numbers or ids, keeping the policy's bounds:
+    "exact duplicate of 3fa…" → "exact duplicate of …", "too little text: 12 chars < 50" → "… N chars < 50"."""
     reason = re.sub(r"\b[0-9a-f]{32}\b", "…", reason)
-    reason = re.sub(r"\d+(\.\d+)?", "N", reason)
+    reason = _OWN_NUMBER.sub("N", reason)
     return reason[:160]

@@ -32,7 +32,7 @@ def test_help_lists_the_subcommands_in_workflow_order(capsys):
     assert rc == 0
     listed = re.findall(r"^    ([\w-]+)\s", out, re.MULTILINE)
     assert listed == list(WORKFLOW)
-    assert listed[:4] == ["demo", "run", "verify", "approve"]
+    assert listed[:5] == ["demo", "run", "verify", "explain", "approve"]
 
 
 def test_run_help_describes_the_command_and_gives_an_example(capsys):

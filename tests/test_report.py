@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -171,3 +173,44 @@ def test_approval_page_beside_the_report_follows_approval_and_cannot_be_forged(d
     (folder / "approval.json").unlink()  # the page still says "approved": verify says it lies
     check = rel.verify(folder)
     assert not check.approved and "approval.html does not show" in check.page_problem
+
+
+def test_reasons_keep_the_policy_bounds_and_drill_down_to_documents(demo_release, tmp_path, capsys):
+    from pipelines.cli import main as terroir
+    from release.stats import _reason_family
+
+    assert _reason_family("too little text: 12 chars < 50") == "too little text: N chars < 50"
+    assert _reason_family("HTTP status 404") == "HTTP status 404"
+    assert _reason_family("not assessed: long document (120000 words, over 100000)") == (
+        "not assessed: long document (N words, over 100000)")  # fmt: skip
+    out, res = demo_release
+    page = out / "release" / "report" / "index.html"
+    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    section = dom[dom.index('<section id="reasons">'):]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([\d,]+)</td>"
+                      r'<td class="samples">(.*?)</td></tr>', section)  # fmt: skip
+    assert rows and all(decision != "redacted" for _s, decision, _r, _n, _x in rows)
+    assert any(reason == "too little text: N chars &lt; 50" for _s, _d, reason, _n, _x in rows)
+    ledger = {}
+    for e in res.manifest["ledger"]:
+        for r in pq.read_table(Path(res.output_dir) / e["path"]).to_pylist():
+            ledger.setdefault(r["doc_id"], []).append(r)
+    for stage, decision, _reason, count, cell in rows:
+        samples = re.findall(r"<code>([0-9a-f]+)</code>", cell)
+        assert 1 <= len(samples) <= min(5, int(count.replace(",", "")))
+        for doc_id in samples:  # each sample really left at that stage with that decision
+            assert any(r["stage"] == stage and r["decision"] == decision for r in ledger[doc_id])
+    # terroir explain: the sample's rows from the ledger, and the documents of a reason
+    stage, decision, _reason, _n, cell = next(r for r in rows if r[0] == "extract")
+    doc_id = re.findall(r"<code>([0-9a-f]+)</code>", cell)[0]
+    capsys.readouterr()
+    assert terroir(["explain", str(res.output_dir), "--doc-id", doc_id]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(ledger[doc_id]) and all(line.startswith(doc_id) for line in printed)
+    assert any("too little text" in line for line in printed)
+    assert terroir(["explain", str(res.output_dir), "--reason", "TOO LITTLE TEXT", "--json"]) == 0
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert doc_id in {f["doc_id"] for f in found} and all(f["decision"] != "kept" for f in found)
+    assert terroir(["explain", str(res.output_dir), "--doc-id", "0" * 32]) == 1
+    assert terroir(["explain", str(tmp_path), "--doc-id", doc_id]) == 2

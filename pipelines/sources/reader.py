@@ -488,7 +488,9 @@ def _read_jsonl(spec: InputFile):
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: invalid JSON: {exc.msg}")
+                # json's message ends where its position begins ("Invalid control character at"): the column ends it
+                why = f"line {n}: invalid JSON: {exc.msg} column {exc.colno}"
+                yield "ledger", _record_error(spec, f"{spec.rel}:{n}", why)
                 continue
             except RecursionError:
                 yield "ledger", _record_error(spec, f"{spec.rel}:{n}", f"line {n}: JSON nested too deeply to read")

@@ -112,8 +112,10 @@ def _held_back(manifest: dict) -> list[dict]:
 
 
 def _context(manifest: dict, stats: ReleaseStats, gate_results: list[dict], policy) -> dict:
-    reasons = [{"stage": k.split("/")[0], "decision": k.split("/")[1], "reason": r, "documents": n}
-               for k, lst in stats.reasons.items() for r, n in lst]  # fmt: skip
+    # documents that left (or failed): redactions stay in the PII section, the documents went on
+    reasons = [{"stage": k.split("/")[0], "decision": k.split("/")[1], "reason": r, "documents": n,
+                "samples": stats.reason_samples.get(k, {}).get(r, [])}
+               for k, lst in stats.reasons.items() if not k.endswith("/redacted") for r, n in lst]  # fmt: skip
     return {
         "rel": manifest["release"],
         "manifest": manifest,
