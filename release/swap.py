@@ -93,6 +93,7 @@ def swap_in(out: Path, build: Path, work: Path) -> Path:
     progress = out / "progress.log"
     if progress.is_file():  # the run's progress log goes on in the new folder
         shutil.copyfile(progress, build / progress.name)
+    _carry_foreign(out, build)
     if _exchange(build, out):
         return build
     log.warning("the filesystem of %s cannot exchange two folders in one step; swapping with two renames", out)
@@ -106,6 +107,32 @@ def swap_in(out: Path, build: Path, work: Path) -> Path:
         return _swap_entries(out, build, old)
     os.rename(build, out)
     return old
+
+
+def _carry_foreign(out: Path, build: Path) -> None:
+    """Files in the output folder that are no part of the previous release (someone's notes, a stray file `verify`
+    reported) go on in the new folder, as they did when releases were replaced in place: hard-linked into the build
+    (same filesystem), so the originals stay where they were until the swap and a crash at any point loses none."""
+    from release.files import NOT_RELEASE_FILES, SCRATCH_DIRS, stray_files
+
+    try:
+        previous = json.loads((out / "release.json").read_text(encoding="utf-8"))
+        foreign = stray_files(out, previous) if isinstance(previous, dict) else None
+    except (OSError, ValueError):
+        foreign = None
+    if foreign is None:  # no readable release here: everything but the run's own files is someone else's
+        foreign = [p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if (p.is_file() or p.is_symlink()) and p.relative_to(out).parts[0] not in SCRATCH_DIRS
+                   and p.relative_to(out).as_posix() not in NOT_RELEASE_FILES]  # fmt: skip
+    for rel in foreign:
+        src, dst = out / rel, build / rel
+        if dst.exists() or dst.is_symlink() or not (src.is_file() or src.is_symlink()):
+            continue  # the new release has a file of that name: it wins, as an in-place publish would have
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        else:
+            os.link(src, dst)
 
 
 def _swap_entries(out: Path, build: Path, old: Path) -> Path:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks.archive_samples import _warc
-from pipelines.sources.archives import _GZIP_MAGIC
 from pipelines.sources.reader import InputFile, read_file
 
 REPO = Path(__file__).resolve().parent.parent

@@ -182,6 +182,24 @@ def test_swap_of_an_output_that_cannot_be_renamed_moves_its_entries(tmp_path, mo
     assert (out / "ledger" / "part.parquet").read_text() == "new"
 
 
+def test_files_that_are_no_part_of_the_release_go_on_in_the_new_folder(tmp_path):
+    """An operator's notes beside the release (not in its manifest) are not lost with the previous release: they are
+    hard-linked into the new folder before the swap, and stay in the old one until then."""
+    from release import swap
+
+    work = tmp_path / ".out.terroir-work"
+    out, build = _release(tmp_path / "out", "old"), _release(swap.build_folder(work), "new")
+    (out / "release.json").write_text(json.dumps({"ledger": [{"path": "ledger/part.parquet"}]}))
+    (out / "notes").mkdir()
+    (out / "notes" / "operator.txt").write_text("ask legal about source X")
+    (out / "progress.log").write_text("old progress\n")
+    previous = swap.swap_in(out, build, work)
+    assert (out / "notes" / "operator.txt").read_text() == "ask legal about source X"
+    assert (out / "ledger" / "part.parquet").read_text() == "new"  # the old release's own files are not carried
+    swap.remove_superseded(previous, out, {"shards": []}, {})
+    assert (out / "notes" / "operator.txt").read_text() == "ask legal about source X"
+
+
 def test_exchange_swaps_two_folders_in_one_step(tmp_path):
     """On this machine's filesystem the swap is the kernel's atomic exchange (the path the crash tests exercise)."""
     from release import swap
