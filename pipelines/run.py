@@ -18,6 +18,7 @@ from pipelines.graph.progress import ProgressMonitor
 from pipelines.graph.worker_logging import local_worker_log_level
 from pipelines.sources.reader import InputFile, file_sha256, input_root, mets_claims, sniff_format
 from schemas import PIPELINE_VERSION, SCHEMA_VERSION
+from schemas.faults import maybe_crash
 from schemas.policy import Policy, load_policy
 
 log = logging.getLogger("terroir")
@@ -285,11 +286,11 @@ def execute(opts: RunOptions) -> RunResult:
     pre = preflight(opts)
     out = Path(opts.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]):
+    with RunLock([out] + [Path(s.uri) for s in pre.storage.values() if s.is_local]) as lock:
         from release.storage import claim
 
         claim(pre.storage, out)
-        return _execute(opts, pre, out, t0)
+        return _execute(opts, pre, out, t0, lock)
 
 
 def work_dir_of(out: Path) -> Path:
@@ -308,24 +309,28 @@ class RunLock:
         self._fds: list[int] = []
 
     def __enter__(self):
-        import fcntl
-
         try:
             for folder in self.folders:
-                folder.mkdir(parents=True, exist_ok=True)
-                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-                self._fds.append(fd)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise ConfigError(
-                        f"{folder} is in use by another terroir run (it holds the folder's lock); wait for that run "
-                        "to finish, or give this one another --output and storage"
-                    ) from None
+                self.add(folder)
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def add(self, folder: Path) -> None:
+        """Lock one more folder until the run ends (the release being built: once swapped in it is the output)."""
+        import fcntl
+
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        self._fds.append(fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"{folder} is in use by another terroir run (it holds the folder's lock); wait for that run "
+                "to finish, or give this one another --output and storage"
+            ) from None
 
     def __exit__(self, *exc) -> None:
         for fd in self._fds:
@@ -333,14 +338,16 @@ class RunLock:
         self._fds = []
 
 
-def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResult:
+def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float, lock: RunLock) -> RunResult:
     import apache_beam as beam
 
     from pipelines.graph.beam import RunPlan, build_pipeline
+    from release import swap
 
     policy, inputs, storage = pre.policy, pre.inputs, pre.storage
     manifest_path = out / "release.json"
     work = work_dir_of(out)
+    swap.recover(out, work)  # a publish cut between the two renames of the fallback swap
     if not opts.resume:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
@@ -400,19 +407,25 @@ def _execute(opts: RunOptions, pre: Preflight, out: Path, t0: float) -> RunResul
         from release.publish import publish
         from schemas.files import sha256_of
 
-        # a release already published here (--overwrite) stays intact and loadable while the graph runs; it is
-        # unpublished only now, when the new one is staged and about to replace it
-        manifest_path.unlink(missing_ok=True)
-        (out / "approval.json").unlink(missing_ok=True)  # an approval covers one manifest only
+        # a release already published here (--overwrite) stays whole, approval included, until the new one is
+        # complete beside it (manifest last); then one rename swaps them (release/swap.py)
+        build = swap.build_folder(work)
+        shutil.rmtree(build, ignore_errors=True)
+        lock.add(build)
         manifest = publish(policy, input_checksums(inputs, scrubber_for(policy)), origin_manifest(policy), storage, out,
-                           staging, opts, t_pipeline)  # fmt: skip
+                           staging, opts, t_pipeline, into=build)  # fmt: skip
         manifest["resume"] = monitor.summary()
         manifest["timings_s"]["steps"] = monitor.step_summary()
-        write_json_atomically(manifest_path, manifest)
-        write_approval_page(out, manifest, sha256_of(manifest_path), None)  # pending review, beside the report
+        write_json_atomically(build / "release.json", manifest)
+        # pending review, beside the report (written before the swap, so the new release arrives with it)
+        write_approval_page(build, manifest, sha256_of(build / "release.json"), None)
+        maybe_crash("before_swap")
+        previous = swap.swap_in(out, build, work)
+        maybe_crash("after_swap")
         monitor.set_stage("published")
     finally:
         monitor.stop()
+    swap.remove_superseded(previous, out, manifest, storage)
     shutil.rmtree(staging, ignore_errors=True)
     if not opts.keep_work:
         shutil.rmtree(work, ignore_errors=True)

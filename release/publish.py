@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from release.stats import compute_release_stats as release_stats
+from release.swap import shard_targets
 from schemas import CORPUS_SCHEMA, LEDGER_SCHEMA, PIPELINE_VERSION, SCHEMA_VERSION
 from schemas.files import sha256_of, write_parquet_atomically
 from schemas.ledger import ledger_row
@@ -40,7 +41,10 @@ def _move(src: Path, dst: Path) -> None:
 
 
 def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Path, staging: Path, opts,
-            t_pipeline: float) -> dict:  # fmt: skip
+            t_pipeline: float, into: Path | None = None) -> dict:  # fmt: skip
+    """Build the release of `out` in `into` (default: `out` itself), shards in storage outside it under the
+    release's own folder (`swap.shard_targets`), and return its manifest; `storage` is where the regions' shards live
+    as seen from `out` (what the manifest records)."""
     from expectations.gate import Gate
     from release.documents.origin import origin_stats
     from release.documents.report import render_report
@@ -48,6 +52,7 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
 
     t0 = time.monotonic()
     maybe_crash("before_publish")
+    final_out, out = out, into or out  # everything below is written into the folder the release is built in
     report_dir = out / "report"
     shutil.rmtree(report_dir, ignore_errors=True)
     report_dir.mkdir(parents=True)
@@ -69,7 +74,7 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
     gate = Gate(policy.gate_suite, params) if staged else None
     residual_ids = _national_id_finder(policy) if staged else None
     shards, quarantined, held_docs, gate_results, gate_rows = [], [], [], [], []
-    published_files = []  # (filesystem, path) of each published shard, to compute the statistics from
+    to_put = []  # (staged file, manifest entry) of each shard that passed: copied once every shard is gated
     for path in staged:
         rel = path.relative_to(staging / "shards").as_posix()
         region = rel.split("/", 1)[0]
@@ -101,18 +106,12 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
         meta = pq.read_metadata(path)
         doc_ids = pq.read_table(path, columns=["doc_id", "source_id"]).to_pylist()
         if result.passed:
-            target = storage[region]
             size, digest = path.stat().st_size, sha256_of(path)
-            location = target.put(path, rel.split("/", 1)[1])
-            fsys, base = target.filesystem()
-            published_files.append((fsys, f"{base.rstrip('/')}/{rel.split('/', 1)[1]}"))
-            path.unlink()
-            maybe_crash("after_publish_shard")
             shards.append({
-                "path": _display(Path(location), out) if target.is_local else location, "residency_region": region,
-                "storage": target.uri, "rows": meta.num_rows, "bytes": size, "sha256": digest,
-                "schema_version": SCHEMA_VERSION,
+                "path": rel.split("/", 1)[1], "residency_region": region, "storage": storage[region].uri,
+                "rows": meta.num_rows, "bytes": size, "sha256": digest, "schema_version": SCHEMA_VERSION,
             })  # fmt: skip
+            to_put.append((path, shards[-1]))
             decision, reason = "kept", f"shard {rel} passed the gate"
         else:
             dest = out / "quarantine" / "shards" / rel
@@ -130,6 +129,8 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
             gate_rows.append(ledger_row(r["doc_id"], "gate", decision, reason, r["source_id"], None))
     if held_docs:
         _attribute_inputs(held_docs, gate_rows, staging / "ledger", out)
+    targets = shard_targets(storage, final_out, out, [s | {"name": s["path"]} for _, s in to_put])
+    published_files = _put_shards(to_put, targets, out)
 
     # ledger: Beam's parts plus the gate's decisions
     ledger_dir = out / "ledger"
@@ -182,8 +183,25 @@ def publish(policy, inputs: list[dict], origin_evidence: dict, storage, out: Pat
     from release.files import other_published_files
 
     # the report, gate results and quarantine go under the manifest's digest too
-    manifest["files"] = other_published_files(out, manifest, [s.uri for s in storage.values() if s.is_local])
+    manifest["files"] = other_published_files(out, manifest, [s.uri for s in targets.values() if s.is_local])
     return manifest
+
+
+def _put_shards(to_put: list[tuple[Path, dict]], targets: dict, out: Path) -> list:
+    """Copy each passing shard to its region's storage (the entry's `path` becomes where it lies) and remove the
+    staged file; returns the (filesystem, path) of each, to compute the statistics from."""
+    from schemas.faults import maybe_crash
+
+    published = []
+    for path, entry in to_put:
+        target, name = targets[entry["residency_region"]], entry["path"]
+        location = target.put(path, name)
+        fsys, base = target.filesystem()
+        published.append((fsys, f"{base.rstrip('/')}/{name}"))
+        entry["path"] = _display(Path(location), out) if target.is_local else location
+        path.unlink()
+        maybe_crash("after_publish_shard")
+    return published
 
 
 def _hold_back(gate, df, result, path: Path, rel: str, out: Path) -> dict | None:

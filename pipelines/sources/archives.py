@@ -8,8 +8,13 @@ or an ARC URL-record line), and bytes that belong to no record are skipped to th
 reported to the caller, which turns it into a ledger row.
 
 Gzip: each member is decompressed on its own (one record per member is the norm; a whole file compressed as one
-member is read too, then held in memory). A member that does not decompress is skipped to the next gzip header.
-Uncompressed files are memory-mapped, not read into memory.
+member is read too, then held in memory). A member that does not decompress is skipped to the next gzip header. A
+member is held in memory up to `max_member_bytes` (the policy's `extraction.max_record_bytes`): past that (a gzip
+bomb, or a whole big file in one member) the rest of it is skipped to the next gzip header, and the file stops once it
+decompresses to more than `max_decompressed_bytes` in all. A record cut by the end of the data (a truncated file, a
+member cut short) is reported as `truncated` with the bytes missing; in a member that ended cleanly, a declared length
+that runs past the member's end is a wrong length, repaired like any other. Uncompressed files are memory-mapped, not
+read into memory.
 
 Record locators are `OFFSET` (the byte offset of the record in an uncompressed file, or of its gzip member) and
 `MEMBER+INNER` for a record that is not the first one of its gzip member; they are the offsets warcio reports for
@@ -41,8 +46,9 @@ _TARGET_URI = re.compile(rb"(?im)^warc-target-uri:")
 
 @dataclass
 class Repair:
-    """Something the reader had to work around: `kind` is `skipped` (bytes that are no record, not read) or `length`
-    (a record whose declared length was wrong, read up to the next record header instead)."""
+    """Something the reader had to work around: `kind` is `skipped` (bytes that are no record, not read), `truncated`
+    (a record cut by the end of the data, not read) or `length` (a record whose declared length was wrong, read up to
+    the next record header instead)."""
 
     locator: str
     kind: str
@@ -66,46 +72,61 @@ class BudgetExceeded(Exception):
     """More bytes came out of a file's decompression than the policy allows (`extraction.max_decompressed_bytes`)."""
 
 
-def _members(data, budget: int) -> Iterator[tuple[int, bytes | mmap.mmap, str | None]]:
-    """(compressed offset, decompressed bytes, damage) for every gzip member; a plain file is one member at 0.
-    Raises BudgetExceeded once the members decompress to more than `budget` bytes in all (a gzip bomb)."""
+def _members(data, budget: int, member_cap: int) -> Iterator[tuple[int, bytes | mmap.mmap, str | None, bool]]:
+    """(compressed offset, decompressed bytes, damage, complete) for every gzip member; a plain file is one member at
+    0. `complete` says the bytes end where the member ends (its records cannot run past it). A member is decompressed
+    up to `member_cap` bytes, the rest of it skipped; raises BudgetExceeded once the members decompress to more than
+    `budget` bytes in all (a gzip bomb)."""
     if data[:3] != _GZIP_MAGIC:
-        yield 0, data, None
+        yield 0, data, None, False
         return
     view = memoryview(data)
     try:
-        yield from _gzip_members(data, view, len(data), budget)
+        yield from _gzip_members(data, view, len(data), budget, member_cap)
     finally:
         view.release()
 
 
-def _gzip_members(data, view: memoryview, n: int, budget: int):
+def _gzip_members(data, view: memoryview, n: int, budget: int, member_cap: int):
     pos = 0
     while pos < n:
-        d, parts, p, size = zlib.decompressobj(31), [], pos, 1 << 14
+        d, parts, p, size, room = zlib.decompressobj(31), [], pos, 1 << 14, member_cap
         try:
             while not d.eof and p < n:
                 # fed in growing chunks of a zero-copy view: `unused_data` stays small, the file is never copied
                 # (the slice is a temporary: no view of the file outlives the call, so the map can always close)
-                piece = d.decompress(view[p : p + size], budget + 1)  # never more than the budget, even from a chunk
-                budget -= len(piece)
+                chunk = min(size, n - p)
+                piece = d.decompress(view[p : p + size], min(budget, room) + 1)  # never past a limit, even at once
+                budget, room = budget - len(piece), room - len(piece)
                 if budget < 0:
                     raise BudgetExceeded
                 parts.append(piece)
+                if room < 0:
+                    p += chunk - len(d.unconsumed_tail)
+                    break
                 p = min(n, p + size)
                 size = min(size * 4, _CHUNK)
         except zlib.error as exc:
             nxt = data.find(_GZIP_MAGIC, pos + 1)
             end = nxt if nxt >= 0 else n
-            yield pos, b"", f"gzip member does not decompress ({exc}); {end - pos} byte(s) skipped to the next member"
+            yield pos, b"", (f"gzip member does not decompress ({exc}); {end - pos} byte(s) skipped to the next "
+                             "member"), False  # fmt: skip
             pos = end
             continue
         out = b"".join(parts)
+        if room < 0:
+            nxt = data.find(_GZIP_MAGIC, p)
+            end = nxt if nxt >= 0 else n
+            yield pos, out, (f"gzip member decompresses to more than {member_cap:,} bytes (policy extraction."
+                             f"max_record_bytes); its first {member_cap:,} were read, the rest of it skipped to the "
+                             f"next member ({end - pos} compressed byte(s) in all)"), False  # fmt: skip
+            pos = end
+            continue
         if not d.eof:
             # the record it holds reports the missing bytes; a row of its own only when nothing came out
-            yield pos, out, None if out else "gzip member is truncated (the file ends inside it)"
+            yield pos, out, None if out else "gzip member is truncated (the file ends inside it)", False
             return
-        yield pos, out, None
+        yield pos, out, None, True
         pos = p - len(d.unused_data)
         while pos < n and data[pos] in (0, 0x0A, 0x0D):  # padding some writers leave between members
             pos += 1
@@ -156,15 +177,21 @@ def _with_length(fmt: str, head: bytes, length: int) -> bytes:
     return head.rstrip(b"\r\n").rsplit(b" ", 1)[0] + b" " + str(length).encode() + b"\n"
 
 
-def _split(buf, base: str, gz: bool) -> Iterator[RawRecord | Repair]:
-    """Records of one decompressed member (or a whole uncompressed file) in order, with the repairs made."""
+def _split(buf, base: str, gz: bool, complete: bool = False) -> Iterator[RawRecord | Repair]:
+    """Records of one decompressed member (or a whole uncompressed file) in order, with the repairs made; `complete`
+    when `buf` is a whole gzip member (its end is a record boundary, not a cut)."""
     n = len(buf)
     pos = _skip_blank(buf, 0)
     while pos < n:
         loc = (f"{base}+{pos}" if pos else base) if gz else str(pos)
-        parsed = _parse_header(buf, pos) if _HEADER.match(buf, pos) else None
+        header = _HEADER.match(buf, pos)
+        parsed = _parse_header(buf, pos) if header else None
         if parsed is None:
             nxt = _next_header(buf, pos + 1)
+            if header and nxt < 0 and not complete:
+                yield Repair(loc, "truncated", f"record truncated: the data ends inside its header block ({n - pos} "
+                             "byte(s))", n - pos)  # fmt: skip
+                return
             end = nxt if nxt >= 0 else n
             # never quote the bytes: they may be a page's text (the ledger holds no content)
             what = "a WARC version this reader does not know" if buf[pos : pos + 5] == b"WARC/" else "no record header"
@@ -180,9 +207,10 @@ def _split(buf, base: str, gz: bool) -> Iterator[RawRecord | Repair]:
             pos = _skip_blank(buf, end)
             continue
         nxt = _next_header(buf, start)
-        if nxt < 0 and end > n:
-            # a record cut short by the end of the data: passed on as it is (the caller reports the missing bytes)
-            yield RawRecord(loc, head + buf[start:end], fmt)
+        if nxt < 0 and end > n and not complete:
+            # a record cut short by the end of the data (never quoted: it may hold a page's text)
+            yield Repair(loc, "truncated", f"record truncated: {end - n} byte(s) missing of the declared "
+                         "Content-Length", end - n)  # fmt: skip
             return
         boundary = nxt if nxt >= 0 else n
         body_end = boundary
@@ -199,10 +227,12 @@ def _split(buf, base: str, gz: bool) -> Iterator[RawRecord | Repair]:
         pos = _skip_blank(buf, boundary)
 
 
-def raw_records(path: str, max_decompressed_bytes: int = 16 << 30) -> Iterator[RawRecord | Repair]:
+def raw_records(path: str, max_decompressed_bytes: int = 16 << 30,
+                max_member_bytes: int = 64 << 20) -> Iterator[RawRecord | Repair]:  # fmt: skip
     """Every record of a WARC or ARC file (gzipped or not), in file order, with the repairs that were needed.
     Never raises for damaged content; an unreadable file raises OSError; BudgetExceeded once the file decompresses
-    to more than `max_decompressed_bytes` (the records before are yielded first)."""
+    to more than `max_decompressed_bytes` (the records before are yielded first). A gzip member is read up to
+    `max_member_bytes` (see the module's docstring)."""
     with open(path, "rb") as f:
         try:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -210,11 +240,13 @@ def raw_records(path: str, max_decompressed_bytes: int = 16 << 30) -> Iterator[R
             return
         with data:
             gz = data[:3] == _GZIP_MAGIC
-            for offset, buf, damage in _members(data, max_decompressed_bytes):
+            for offset, buf, damage, complete in _members(data, max_decompressed_bytes, max_member_bytes):
                 if damage:
                     yield Repair(str(offset), "skipped", damage, 0)
-                if len(buf):
-                    yield from _split(buf, str(offset), gz)
+                for item in _split(buf, str(offset), gz, complete) if len(buf) else ():
+                    if damage and isinstance(item, Repair) and item.kind == "truncated":
+                        continue  # a member cut at the limit: its own row says why its last record is cut
+                    yield item
 
 
 @lru_cache(maxsize=1)

@@ -92,8 +92,8 @@ def _file_row(spec: InputFile, decision: str, reason: str, **detail) -> dict:
     )  # fmt: skip
 
 
-def _record_error(spec: InputFile, locator: str, reason: str) -> dict:
-    return ledger_row(make_doc_id(spec.source_id, locator), "read", "error", reason, spec.source_id, spec.rel)
+def _record_error(spec: InputFile, locator: str, reason: str, detail: dict | None = None) -> dict:
+    return ledger_row(make_doc_id(spec.source_id, locator), "read", "error", reason, spec.source_id, spec.rel, detail)
 
 
 def read_file(spec: InputFile) -> Iterator[tuple[str, object]]:
@@ -167,7 +167,8 @@ def _first_line(exc: Exception) -> str:
 def _read_warc(spec: InputFile):
     skipped = _SkipCounts(spec)
     try:
-        yield from _warc_records(spec, skipped, raw_records(spec.path, spec.max_decompressed_bytes))
+        records = raw_records(spec.path, spec.max_decompressed_bytes, spec.max_record_bytes)
+        yield from _warc_records(spec, skipped, records)
     except BudgetExceeded:
         yield from skipped.rows()
         raise ExtractionError(f"more than {spec.max_decompressed_bytes:,} bytes decompressed (policy extraction."
@@ -184,8 +185,8 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
     dns: dict[str, str] = {}  # host → address, from the `dns:` records of this file (origin evidence)
     for item in records:
         if isinstance(item, Repair):
-            if item.kind == "skipped":
-                yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason)
+            if item.kind in ("skipped", "truncated"):
+                yield "ledger", _record_error(spec, f"{spec.rel}@{item.locator}", item.reason, _offsets(item.locator))
             else:
                 repair = item  # the record that follows was read with a repaired length
             continue
@@ -194,7 +195,7 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
         try:
             record, http_parsed = parse_record(item)
         except Exception as exc:  # noqa: BLE001 - warcio's parse errors have no common base
-            yield "ledger", _record_error(spec, locator, f"record could not be parsed: {_first_line(exc)}")
+            yield "ledger", _record_error(spec, locator, f"record could not be parsed: {_first_line(exc)}", _offsets(item.locator))
             continue
         rtype = record.rec_type
         url = record.rec_headers.get_header("WARC-Target-URI")
@@ -227,14 +228,15 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
             if rtype == "response" and not http_parsed:
                 skipped.note("response with its HTTP headers merged into the WARC header block (read as the page)")
         try:
-            body = _payload(record)
+            body = _payload(record, spec.max_record_bytes)
         except Exception as exc:  # noqa: BLE001 - undecodable transfer or content encoding
-            yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}")
+            yield "ledger", _record_error(spec, locator, f"payload could not be decoded: {_first_line(exc)}", _offsets(item.locator))
             continue
         remaining = getattr(record.raw_stream, "limit", 0)
         if remaining:
             yield "ledger", _record_error(
-                spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length"
+                spec, locator, f"record truncated: {remaining} byte(s) missing of the declared Content-Length",
+                _offsets(item.locator),
             )
             continue
         doc_id = make_doc_id(spec.source_id, locator)
@@ -266,6 +268,13 @@ def _warc_records(spec: InputFile, skipped: _SkipCounts, records):
             http_headers=headers, raw_bytes=len(body),
             server_ip=record.rec_headers.get_header("WARC-IP-Address"), dns_ip=dns.get(host_of(url) or ""),
         )  # fmt: skip
+
+
+def _offsets(locator: str) -> dict:
+    """Where a damaged record lies, for its error row: the byte offset in the file (of its gzip member in a gzipped
+    file) and, for a record after the first in its member, the offset inside the decompressed member."""
+    member, _, inner = locator.partition("+")
+    return {"offset": int(member)} | ({"offset_in_member": int(inner)} if inner else {})
 
 
 class _SkipCounts:
@@ -311,8 +320,9 @@ def _dechunk(data: bytes) -> bytes:
         pos = eol + 2 + size + 2
 
 
-def _payload(record) -> bytes:
-    """HTTP payload with transfer and content codings removed.
+def _payload(record, limit: int = 64 << 20) -> bytes:
+    """HTTP payload with transfer and content codings removed; raises ValueError when it decodes to more than
+    `limit` bytes (a content-encoding bomb: decoding stops there, memory stays bounded).
 
     warcio decodes chunked, gzip and deflate; its brotli path does not work with current `brotli` releases, so
     brotli (`br`) payloads are decoded here.
@@ -320,13 +330,17 @@ def _payload(record) -> bytes:
     headers = record.http_headers
     encoding = (headers.get_header("Content-Encoding") or "").lower() if headers is not None else ""
     if "br" not in [e.strip() for e in encoding.split(",")]:
-        return record.content_stream().read()
-    import brotli
+        data = record.content_stream().read(limit + 1)
+    else:
+        import brotli
 
-    raw = record.raw_stream.read()
-    if "chunked" in (headers.get_header("Transfer-Encoding") or "").lower():
-        raw = _dechunk(raw)
-    return brotli.decompress(raw)
+        raw = record.raw_stream.read()
+        if "chunked" in (headers.get_header("Transfer-Encoding") or "").lower():
+            raw = _dechunk(raw)
+        data = brotli.Decompressor().process(raw, output_buffer_limit=limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"it decodes to more than {limit:,} bytes (policy extraction.max_record_bytes)")
+    return data
 
 
 # ---------------------------------------------------------------- ALTO, METS, TEI
