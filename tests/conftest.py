@@ -93,3 +93,76 @@ def officer(tmp_path_factory, monkeypatch) -> Officer:
     monkeypatch.setenv("TERROIR_SIGNING_KEY", str(key.private_path))
     monkeypatch.setenv("TERROIR_TRUST", str(trust))
     return Officer(key.owner, key.key_id, key.private_path, key.public_path, trust)
+
+
+# ------------------------------------------------------------------ shared fixtures and helpers
+
+
+def start_dask_cluster(tmp: Path, workers: int = 1, pythonpath: str | None = None):
+    """`dask scheduler` and `workers` `dask worker` processes, as a user starts them on a cluster; returns
+    (scheduler address, processes). `pythonpath` is the workers' PYTHONPATH (where a user installs extra stages)."""
+    import subprocess
+    import sys
+    import time
+
+    from distributed import Client
+
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    sched_file = tmp / "scheduler.json"
+    quiet = {"cwd": tmp, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--dashboard-address", ":0", "--scheduler-file", str(sched_file)], **quiet)]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sched_file.exists(), "the Dask scheduler did not start"
+        for i in range(workers):
+            procs.append(subprocess.Popen([str(bindir / "dask"), "worker", "--scheduler-file", str(sched_file),
+                                           "--nworkers", "1", "--nthreads", "1", "--name", f"w{i}",
+                                           "--local-directory", str(tmp / f"w{i}")], **quiet))  # fmt: skip
+        client = Client(scheduler_file=str(sched_file), timeout=60)
+        client.wait_for_workers(workers, timeout=120)
+        address = client.scheduler.address
+        client.close()
+    except BaseException:
+        stop_processes(procs)
+        raise
+    return address, procs
+
+
+def stop_processes(procs) -> None:
+    """Terminate, wait up to 20 s each, then kill."""
+    import subprocess
+
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@pytest.fixture
+def release_copy(demo_release, tmp_path):
+    """A fresh, unapproved copy of the demo release for a test that changes it."""
+    import shutil
+
+    _out, res = demo_release
+    folder = tmp_path / "release"
+    shutil.copytree(res.output_dir, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    """The demo's generated inputs, once per test module."""
+    from pipelines.tools.demo import generate
+
+    data = tmp_path_factory.mktemp("demo-data")
+    generate(data)
+    return data

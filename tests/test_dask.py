@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_terroir, write_policy
+from conftest import run_terroir, start_dask_cluster, stop_processes, write_policy
 
 pytestmark = pytest.mark.slow
 
@@ -33,36 +30,9 @@ output: {shards_per_region: 2, ledger_shards: 2}
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
     """`dask scheduler` and two `dask worker` processes, as a user starts them on a cluster."""
-    tmp = tmp_path_factory.mktemp("dask")
-    sched_file = tmp / "scheduler.json"
-    bindir = Path(sys.executable).parent
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--dashboard-address", ":0", "--scheduler-file", str(sched_file)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not sched_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert sched_file.exists(), "the Dask scheduler did not start"
-    for i in range(2):
-        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", "--scheduler-file", str(sched_file),
-                                       "--nworkers", "1", "--nthreads", "1", "--name", f"w{i}",
-                                       "--local-directory", str(tmp / f"w{i}")],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))  # fmt: skip
-    from distributed import Client
-
-    client = Client(scheduler_file=str(sched_file), timeout=60)
-    client.wait_for_workers(2, timeout=120)
-    address = client.scheduler.address
-    client.close()
+    address, procs = start_dask_cluster(tmp_path_factory.mktemp("dask"), workers=2)
     yield address
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_processes(procs)
 
 
 def _digests(out: Path) -> dict[str, str]:

@@ -5,7 +5,6 @@ Arrow map) still read through Terroir's loaders."""
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,13 +15,6 @@ import yaml
 import release as rel
 from conftest import load_manifest, read_shards
 from schemas import CORPUS_SCHEMA, PII_COUNT_TYPE, SCHEMA_VERSION
-
-
-@pytest.fixture
-def release_copy(demo_release, tmp_path):
-    folder = tmp_path / "release"
-    shutil.copytree(demo_release[1].output_dir, folder)
-    return folder
 
 
 def _card_config(folder, name: str) -> list[str]:

@@ -62,15 +62,6 @@ def documented(demo_release, tmp_path_factory):
     return folder, written
 
 
-@pytest.fixture
-def release_copy(demo_release, tmp_path):
-    """A fresh, unapproved copy of the demo release for a test that changes it."""
-    _out, res = demo_release
-    folder = tmp_path / "release"
-    shutil.copytree(res.output_dir, folder)
-    return folder
-
-
 def _summary(folder: Path) -> dict:
     return json.loads((folder / writer.SUMMARY_JSON).read_text(encoding="utf-8"))
 

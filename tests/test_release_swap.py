@@ -20,15 +20,6 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def demo_data(tmp_path_factory):
-    from pipelines.tools.demo import generate
-
-    data = tmp_path_factory.mktemp("swap-data")
-    generate(data)
-    return data
-
-
 def _policy(tmp_path: Path) -> Path:
     """The demo policy with the UK region's storage outside the output folder (an absolute folder)."""
     from pipelines.tools.demo import demo_policy_path

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def demo_data(tmp_path_factory):
-    from pipelines.tools.demo import generate
-
-    data = tmp_path_factory.mktemp("resume-data")
-    generate(data)
-    return data
-
-
 def _cmd(data: Path, out: Path) -> list[str]:
     from pipelines.tools.demo import demo_inputs, demo_policy_path
 

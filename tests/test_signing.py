@@ -26,14 +26,6 @@ from release.publish import sha256_of
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def release_copy(demo_release, tmp_path):
-    _out, res = demo_release
-    folder = tmp_path / "release"
-    shutil.copytree(res.output_dir, folder)
-    return folder
-
-
 def _write_manifest(folder: Path, manifest: dict) -> None:
     (folder / "release.json").write_text(json.dumps(manifest, indent=2))
 

@@ -9,13 +9,12 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import load_manifest, read_ledger, read_shards
+from conftest import load_manifest, read_ledger, read_shards, start_dask_cluster, stop_processes
 from filters.document import Document
 from pipelines.cli import main
 from schemas.policy import PolicyError, StageSpec, default_stage_name, load_policy, ordered_stage_names
@@ -375,51 +374,13 @@ def test_a_policy_without_stages_has_none():
 # ------------------------------------------------------------------ on a Dask cluster
 
 
-def _dask_cluster(tmp: Path, pythonpath: str) -> tuple[str, list[subprocess.Popen]]:
-    """`dask scheduler` and one `dask worker` whose PYTHONPATH is `pythonpath` (where a user installs the stages)."""
-    from distributed import Client
-
-    bindir = Path(sys.executable).parent
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", "PYTHONPATH": pythonpath}
-    sched_file = tmp / "scheduler.json"
-    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--dashboard-address", ":0", "--scheduler-file", str(sched_file)], cwd=tmp, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
-    try:
-        for _ in range(300):
-            if sched_file.exists():
-                break
-            time.sleep(0.2)
-        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", "--scheduler-file", str(sched_file),
-                                       "--nworkers", "1", "--nthreads", "1", "--local-directory", str(tmp / "w")],
-                                      cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-        client = Client(scheduler_file=str(sched_file), timeout=60)
-        client.wait_for_workers(1, timeout=120)
-        address = client.scheduler.address
-        client.close()
-    except BaseException:
-        _stop(procs)
-        raise
-    return address, procs
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
 @pytest.mark.slow
 def test_the_extra_stages_run_on_dask_workers_as_on_the_local_runner(tmp_path, shared, user_run):
     """The module is on the workers' PYTHONPATH as on the driver's: same decisions, same shards as the local run."""
     site = tmp_path / "site"
     module = _module(site, "national_filters")
     path = os.pathsep.join([str(REPO), str(site)])
-    address, procs = _dask_cluster(tmp_path, path)
+    address, procs = start_dask_cluster(tmp_path, 1, path)
     try:
         policy = tmp_path / "policy.yaml"
         policy.write_text(POLICY + STAGES.format(module=module), encoding="utf-8")
@@ -429,7 +390,7 @@ def test_the_extra_stages_run_on_dask_workers_as_on_the_local_runner(tmp_path, s
         proc = subprocess.run(cmd, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=path), capture_output=True,
                               text=True, timeout=600, check=False)  # fmt: skip
     finally:
-        _stop(procs)
+        stop_processes(procs)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert load_manifest(out)["release"]["runner"] == "dask"
 
