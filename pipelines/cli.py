@@ -7,6 +7,7 @@ import logging
 import os
 import shlex
 import sys
+from pathlib import Path
 
 # subcommands in the order a user meets them; `terroir --help` lists them so
 WORKFLOW = ("demo", "run", "verify", "explain", "approve", "keys", "docs", "train-ner", "dedup", "scheduler",
@@ -221,12 +222,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def next_steps(release_dir) -> str:
-    """What to do after a run: read the report, verify, approve (a release is unreadable until approved)."""
+    """What to do after a run, in the officer's order: read the report, look up a reason's documents, approve with a
+    trusted key (made once), verify. A release is unreadable by the loaders until approved."""
     d = shlex.quote(str(release_dir))
+    report = Path(release_dir).resolve() / "report" / "index.html"
     return "\n".join([
-        "next:     open the report, then",
-        f"          terroir verify {d}",
-        f"          terroir approve {d} --key KEYFILE",
+        f"next:     open {report.as_uri()} in a browser (the funnel, why documents left, the gate)",
+        f"          terroir explain {d} --reason TEXT       the documents behind a reason of the report",
+        '          terroir keys generate --owner NAME --trust-list officers.json   once: an officer\'s signing key',
+        f"          terroir approve {d} --trust officers.json --note TEXT",
+        f"          terroir verify {d} --trust officers.json   checksums and signature (exit 1 until approved)",
     ])  # fmt: skip
 
 
