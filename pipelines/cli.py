@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report:   {res.report_path}")
     print(f"shards:   {g['shards_passed']} published, {g['shards_quarantined']} quarantined; "
           f"{c['documents_published']} documents published, {c['documents_dropped']} dropped, "
-          f"{c['documents_quarantined']} quarantined, {c['error_rows']} error rows")  # fmt: skip
+          f"{c['documents_quarantined']} quarantined; {c['records_not_documents']} records not documents, "
+          f"{c['error_rows']} error rows")  # fmt: skip
     print(next_steps(res.output_dir))
     return 0
 

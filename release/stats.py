@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from release.breakdown import FunnelStep, GroupBreakdown, compute_breakdowns
 from schemas.policy import ordered_stage_names
 
 # Ledger stages in pipeline order; a release's ledger holds a subset (a stage a policy turns off writes no rows).
@@ -33,7 +34,8 @@ class Counts:
     error_rows: int = 0
     documents_published: int = 0
     documents_quarantined: int = 0
-    documents_dropped: int = 0
+    documents_dropped: int = 0  # documents removed by a document stage (not the records of `read`, not files)
+    records_not_documents: int = 0  # archive records read that became no document (`read` dropped: 404, image ...)
     pii_redacted: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -86,6 +88,10 @@ class ReleaseStats:
     fuzzy_note: str = ""
     origin: dict | None = None  # origin evidence per region (`release.documents.origin.origin_stats`)
     stages: tuple[str, ...] = STAGES  # pipeline order, with the policy's extra stages after those they follow
+    #: documents through the document stages (one unit: documents; `input` and `read` rows are files and records)
+    document_funnel: tuple[FunnelStep, ...] = ()
+    by_source: tuple[GroupBreakdown, ...] = ()  # per source_id: files, records, documents, where they left, published
+    by_language: tuple[GroupBreakdown, ...] = ()  # per language found by language ID (and those removed before it)
 
     def stage_names(self) -> list[str]:
         """The stages present in the ledger, in pipeline order; stages the order does not know come last, sorted."""
@@ -150,7 +156,7 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
     Column-wise with Arrow group-bys (a 1M-document release has some ten million ledger rows: never one Python object
     per row); JSON details and reason texts are parsed once per distinct value. `policy`, when given, adds the
     near-duplicate settings (`fuzzy_note`) and places its extra stages (`stages:`) in the stage order."""
-    ledger = ledger.select(["doc_id", "stage", "decision", "reason", "input_path", "detail", "bytes"])
+    ledger = ledger.select(["doc_id", "stage", "decision", "reason", "source_id", "input_path", "detail", "bytes"])
     funnel: dict[str, Counter] = defaultdict(Counter)
     bytes_by: dict[str, Counter] = defaultdict(Counter)
     for g in _groups(ledger, ["stage", "decision"], [([], "count_all"), ("bytes", "sum")]):
@@ -175,6 +181,8 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
     files = [{"input": r["input_path"], "decision": r["decision"], "reason": r["reason"]} for r in file_rows]
     pii_ledger, pii_tiers = _pii_totals(ledger)
     shards = _shard_totals(shard_paths)
+    stages = ordered_stage_names(STAGES, getattr(policy, "stages", ()))
+    breakdowns = compute_breakdowns(ledger, list(stages), dict(shards["source_docs"]), dict(shards["langs"]))
     counts = Counts(
         input_files=len(file_rows),
         input_files_with_errors=sum(1 for r in file_rows if r["decision"] == "error"),
@@ -182,7 +190,8 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         error_rows=len(errors),
         documents_published=shards["published"],
         documents_quarantined=sum(funnel[s]["quarantined"] for s in funnel),
-        documents_dropped=sum(funnel[s]["dropped"] for s in funnel if s != "input"),
+        documents_dropped=sum(funnel[s]["dropped"] for s in funnel if s not in ("input", "read")),
+        records_not_documents=funnel["read"]["dropped"],
         pii_redacted=dict(sorted(pii_ledger.items())),
     )
     return ReleaseStats(
@@ -206,7 +215,10 @@ def compute_release_stats(ledger: pa.Table, shard_paths: list, policy=None) -> R
         documents_in_dup_clusters=shards["dup_clusters"],
         pii_tiers=sorted(((k, t, n) for (k, t), n in pii_tiers.items())),
         fuzzy_note=fuzzy_note(policy) if policy is not None else "",
-        stages=ordered_stage_names(STAGES, getattr(policy, "stages", ())),
+        stages=stages,
+        document_funnel=breakdowns.funnel,
+        by_source=breakdowns.by_source,
+        by_language=breakdowns.by_language,
     )
 
 

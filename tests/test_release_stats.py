@@ -132,9 +132,23 @@ def test_report_totals_equal_the_ledger(release, ledger_totals):
     parser = _Cells("funnel")
     parser.feed(html)
     header, *body = parser.rows
-    assert header[: 1 + len(DECISIONS)] == ["stage", *DECISIONS]
-    rows = {r[0]: {d: int(v.replace(",", "")) for d, v in zip(DECISIONS, r[1:])} for r in body}
-    assert rows == _as_table(ledger_totals)
+    assert header[: 2 + len(DECISIONS)] == ["stage", "documents reaching it", *DECISIONS]
+    rows = {r[0]: {d: int(v.replace(",", "")) for d, v in zip(DECISIONS, r[2:])} for r in body}
+    documents = {s: t for s, t in _as_table(ledger_totals).items() if s not in ("input", "read")}
+    assert rows == documents  # the funnel holds document stages only, each with every ledger row of its stage
+    # files and records are counted per source: together they are the ledger's input and read rows
+    parser = _Cells("sources")
+    parser.feed(html)
+    header, *body = parser.rows
+    col = {h: i for i, h in enumerate(header)}
+    assert sum(int(r[col["files"]]) for r in body) == sum(ledger_totals["input"].values())
+    assert sum(int(r[col["files with errors"]]) for r in body) == ledger_totals["input"]["error"]
+    records = Counter()
+    for r in body:
+        for part in filter(None, r[col["records that became no document"]].replace("none", "").split(", ")):
+            n, decision = part.split(" ")
+            records[decision] += int(n.replace(",", ""))
+    assert records == Counter({d: n for d, n in ledger_totals["read"].items() if d != "kept"})
     dups = ledger_totals["dedup"]["dropped"] + ledger_totals["fuzzy_dedup"]["dropped"]
     assert re.search(rf'id="duplicates-dropped">{dups}</b> \(exact:\s+{ledger_totals["dedup"]["dropped"]};', html)
 
@@ -208,3 +222,86 @@ def test_every_template_renders_strictly_and_the_documents_equal_the_ledger(rele
     test_dataset_card_totals_equal_the_ledger(fresh, ledger_totals)
     test_croissant_totals_equal_the_ledger(fresh, ledger_totals)
     test_report_totals_equal_the_ledger(fresh, ledger_totals)
+
+
+# ---- one unit per table: documents through the stages, per source and per language ---------------------------
+
+
+def _documents_by_hand(release):
+    """doc_id -> its ledger rows of the document stages, in file order (a plain loop, no Terroir code)."""
+    docs: dict[str, list[dict]] = {}
+    for r in read_ledger(release).to_pylist():
+        if r["stage"] not in ("input", "read"):
+            docs.setdefault(r["doc_id"], []).append(r)
+    return docs
+
+
+def _left_at(rows):
+    """The (stage, decision) at which a document left, or None when it was published."""
+    return next(((r["stage"], r["decision"]) for r in rows if r["decision"] in ("dropped", "quarantined", "error")),
+                None)  # fmt: skip
+
+
+def test_document_funnel_counts_documents_reaching_each_stage(release):
+    manifest = load_manifest(release)
+    stats = compute_release_stats(read_ledger(release), [release / s["path"] for s in manifest["shards"]])
+    docs = _documents_by_hand(release)
+    order = [st.stage for st in stats.document_funnel]
+    assert "input" not in order and "read" not in order  # files and records are not documents
+    assert stats.document_funnel[0].entering == len(docs)
+    for prev, st in zip(stats.document_funnel, stats.document_funnel[1:]):
+        assert st.entering == prev.went_on  # never grows: a document skipped by a stage still reaches the next
+    for st in stats.document_funnel:
+        reached = {d for d, rows in docs.items()
+                   if not any(order.index(r["stage"]) < order.index(st.stage) and r["decision"] in
+                              ("dropped", "quarantined", "error") for r in rows)}  # fmt: skip
+        assert st.entering == len(reached), st.stage
+        with_row = {d for d in reached if any(r["stage"] == st.stage for r in docs[d])}
+        assert st.not_judged == len(reached - with_row), st.stage
+        silent = {docs[d][0]["source_id"] for d in reached - with_row}
+        judged = {r["source_id"] for d in with_row for r in docs[d]}
+        assert set(st.sources_not_judged) == silent - judged, st.stage
+    # the demo's library and TEI documents are exempt from quality: named, and the funnel still ends at the shards
+    quality = next(st for st in stats.document_funnel if st.stage == "quality")
+    assert quality.not_judged > 0 and set(quality.sources_not_judged) == {"demo-library", "demo-tei"}
+    assert stats.document_funnel[-1].went_on == manifest["counts"]["documents_published"]
+    assert stats.counts.documents_dropped == sum(1 for rows in docs.values() if (_left_at(rows) or ("", ""))[1] == "dropped")
+    assert stats.counts.records_not_documents == sum(1 for r in read_ledger(release).to_pylist()
+                                                     if r["stage"] == "read" and r["decision"] == "dropped")
+
+
+def test_by_source_and_by_language_add_up_to_the_ledger_and_the_shards(release):
+    from conftest import read_shards
+
+    manifest = load_manifest(release)
+    stats = compute_release_stats(read_ledger(release), [release / s["path"] for s in manifest["shards"]])
+    docs = _documents_by_hand(release)
+    shards = read_shards(manifest, release).select(["source_id", "lang"]).to_pylist()
+    ledger = read_ledger(release).to_pylist()
+    for g in stats.by_source:
+        mine = {d: rows for d, rows in docs.items() if rows[0]["source_id"] == g.key}
+        assert g.documents == len(mine)
+        assert g.published == sum(1 for s in shards if s["source_id"] == g.key)
+        assert g.published == g.documents - sum(g.left_total(x) for x in ("dropped", "quarantined", "error"))
+        left = Counter(_left_at(rows) for rows in mine.values() if _left_at(rows))
+        assert {(s, d): n for s, ds in g.left.items() for d, n in ds.items()} == dict(left)
+        assert g.files == sum(1 for r in ledger if r["stage"] == "input" and r["source_id"] == g.key)
+        assert g.records_not_documents == dict(Counter(r["decision"] for r in ledger if r["stage"] == "read"
+                                                       and r["source_id"] == g.key and r["decision"] != "kept"))
+    assert sum(g.documents for g in stats.by_source) == len(docs)
+    lang_of = {}
+    for d, rows in docs.items():
+        lid = next((r for r in rows if r["stage"] == "langid"), None)
+        if lid is None:
+            lang_of[d] = "(before language ID)"
+        elif lid["decision"] == "kept":
+            lang_of[d] = lid["reason"]
+        else:
+            lang_of[d] = json.loads(lid["detail"] or "{}").get("lang") or re.match(r"language (\S+)", lid["reason"])[1]
+    by_lang = {g.key: g for g in stats.by_language}
+    assert Counter(lang_of.values()) == {k: g.documents for k, g in by_lang.items()}
+    for lang, g in by_lang.items():
+        assert g.published == sum(1 for s in shards if s["lang"] == lang)
+        left = Counter(_left_at(docs[d]) for d in docs if lang_of[d] == lang and _left_at(docs[d]))
+        assert {(s, x): n for s, ds in g.left.items() for x, n in ds.items()} == dict(left)
+    assert by_lang["ja"].left == {"langid": {"dropped": 1}}  # out of scope, counted under the language found

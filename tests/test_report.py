@@ -52,7 +52,7 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     # the page logs no console errors and fails no resource load
     assert not [ln for ln in log.splitlines() if "CONSOLE" in ln and ("Uncaught" in ln or "Error" in ln)]
     assert "net::ERR_FILE_NOT_FOUND" not in log
-    for section in ("summary", "funnel", "reasons", "languages", "regions", "pii", "rights", "dedup", "gate",
+    for section in ("summary", "funnel", "sources", "by-language", "reasons", "languages", "regions", "pii", "rights", "dedup", "gate",
                     "shards", "errors", "inputs"):  # fmt: skip
         assert f'id="{section}"' in dom, section
     published = res.manifest["counts"]["documents_published"]
@@ -69,7 +69,10 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     # the only links: the approval page beside the release folder, and Great Expectations' raw validation JSON of
     # each shard, beside the report
     shards = sorted(s["path"].split("shards/", 1)[1] for s in res.manifest["shards"])
-    assert sorted(parser.refs) == ["../approval.html"] + [f"validations/{s}.json" for s in shards]
+    anchors = [r for r in parser.refs if r.startswith("#")]
+    assert all(f'id="{a[1:]}"' in dom for a in anchors)  # links inside the page land on a section
+    outside = sorted(r for r in parser.refs if not r.startswith("#"))
+    assert outside == ["../approval.html"] + [f"validations/{s}.json" for s in shards]
     assert (page.parent / "../approval.html").is_file()
     for ref in [r for r in parser.refs if r.startswith("validations/")]:
         raw = json.loads((page.parent / ref).read_text())
@@ -188,8 +191,13 @@ def test_reasons_keep_the_policy_bounds_and_drill_down_to_documents(demo_release
     dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
     section = dom[dom.index('<section id="reasons">'):]
     section = section[: section.index("</section>")]
-    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([\d,]+)</td>"
-                      r'<td class="samples">(.*?)</td></tr>', section)  # fmt: skip
+    cells = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([\d,]+)</td>"
+                       r'<td[^>]*>(\w+)</td><td class="samples">(.*?)</td></tr>', section)  # fmt: skip
+    # each count says what it counts: files at input, archive records at read, documents at every other stage
+    assert {(s, u) for s, _d, _r, _n, u, _x in cells} <= {("input", "files"), ("read", "records")} | {
+        (s, "documents") for s, *_ in cells if s not in ("input", "read")}
+    assert {"records", "documents"} <= {u for *_, u, _x in cells}
+    rows = [(s, d, r, n, x) for s, d, r, n, _u, x in cells]
     assert rows and all(decision != "redacted" for _s, decision, _r, _n, _x in rows)
     assert any(reason == "too little text: N chars &lt; 50" for _s, _d, reason, _n, _x in rows)
     ledger = {}
@@ -214,3 +222,50 @@ def test_reasons_keep_the_policy_bounds_and_drill_down_to_documents(demo_release
     assert doc_id in {f["doc_id"] for f in found} and all(f["decision"] != "kept" for f in found)
     assert terroir(["explain", str(res.output_dir), "--doc-id", "0" * 32]) == 1
     assert terroir(["explain", str(tmp_path), "--doc-id", doc_id]) == 2
+
+
+def _table(dom: str, section: str) -> list[list[str]]:
+    """The rows of the first table of a section of the rendered DOM, as cell texts (header first)."""
+    part = dom[dom.index(f'<section id="{section}">'):]
+    part = part[: part.index("</section>")]
+    return [[_text(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", part)]
+
+
+def test_funnel_counts_documents_and_breaks_them_down_by_source_and_language(demo_release, tmp_path):
+    """The rendered funnel never grows down the stages and explains a stage that did not judge every document;
+    the per-source and per-language tables add up to the published shards."""
+    from conftest import read_shards
+
+    out, res = demo_release
+    page = out / "release" / "report" / "index.html"
+    dom = _run(["--dump-dom", page.as_uri()], tmp_path).stdout.decode()
+    header, *body = _table(dom, "funnel")
+    col = {h: i for i, h in enumerate(header)}
+    reaching = [int(r[col["documents reaching it"]].replace(",", "")) for r in body]
+    went_on = [int(r[col["went on"]].replace(",", "")) for r in body]
+    assert reaching == sorted(reaching, reverse=True) and reaching[1:] == went_on[:-1]
+    counts = res.manifest["counts"]
+    assert went_on[-1] == counts["documents_published"]
+    assert [r[0] for r in body][:1] != ["input"] and "read" not in [r[0] for r in body]
+    quality = next(r for r in body if r[0] == "quality")
+    note = _text(dom[dom.index('<ul id="not-judged">'):]).split("By source")[0]
+    assert f"quality: {quality[col['not judged']]} document(s) reached it without a row" in note
+    assert "demo-library" in note and "demo-tei" in note and "quality.exempt_source_types" in note
+    shards = read_shards(res.manifest, Path(res.output_dir)).select(["source_id", "lang"]).to_pylist()
+    for section, key in (("sources", "source_id"), ("by-language", "lang")):
+        header, *body = _table(dom, section)
+        col = {h: i for i, h in enumerate(header)}
+        published = {r[0]: int(r[col["published"]].replace(",", "")) for r in body}
+        expected = {}
+        for s in shards:
+            expected[s[key]] = expected.get(s[key], 0) + 1
+        assert {k: v for k, v in published.items() if v} == expected, section
+        for r in body:  # documents = published + those that left, and the row says where they left
+            n = [int(r[col[h]].replace(",", "")) for h in ("documents", "dropped", "quarantined", "error", "published")]
+            assert n[0] == sum(n[1:]), r
+            assert (r[col["where documents left"]] == "none") == (n[0] == n[4]), r
+    sources = {r[0]: r for r in _table(dom, "sources")[1:]}
+    assert sources["demo-dumps"][3] != "none"  # the demo's broken JSON lines are records, counted at their source
+    assert "(before language ID)" in {r[0] for r in _table(dom, "by-language")[1:]}
+    assert re.search(rf"<b[^>]*>{counts['records_not_documents']:,}</b>records not documents", dom)
