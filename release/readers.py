@@ -55,7 +55,7 @@ def _guard(release_dir, allow_unapproved: bool, verify_files: bool, shards: Iter
         if problem:
             raise UnapprovedReleaseError(
                 f"{release_dir}: release is not approved ({problem}); a compliance officer approves it with "
-                "`terroir approve DIR --key KEYFILE`, or pass allow_unapproved=True to read it anyway"
+                "`terroir approve DIR --trust TRUST_LIST`, or pass allow_unapproved=True to read it anyway"
             )
     return manifest, sha, storages
 

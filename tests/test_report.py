@@ -52,8 +52,8 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     # the page logs no console errors and fails no resource load
     assert not [ln for ln in log.splitlines() if "CONSOLE" in ln and ("Uncaught" in ln or "Error" in ln)]
     assert "net::ERR_FILE_NOT_FOUND" not in log
-    for section in ("summary", "funnel", "sources", "by-language", "reasons", "languages", "regions", "pii", "rights", "dedup", "gate",
-                    "shards", "errors", "inputs"):  # fmt: skip
+    for section in ("summary", "funnel", "sources", "by-language", "reasons", "languages", "regions", "pii", "rights",
+                    "dedup", "gate", "approval", "shards", "errors", "inputs"):  # fmt: skip
         assert f'id="{section}"' in dom, section
     published = res.manifest["counts"]["documents_published"]
     assert re.search(rf"<b[^>]*>{published}</b>documents published", dom)
@@ -71,7 +71,7 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     shards = sorted(s["path"].split("shards/", 1)[1] for s in res.manifest["shards"])
     anchors = [r for r in parser.refs if r.startswith("#")]
     assert all(f'id="{a[1:]}"' in dom for a in anchors)  # links inside the page land on a section
-    outside = sorted(r for r in parser.refs if not r.startswith("#"))
+    outside = sorted(set(r for r in parser.refs if not r.startswith("#")))
     assert outside == ["../approval.html"] + [f"validations/{s}.json" for s in shards]
     assert (page.parent / "../approval.html").is_file()
     for ref in [r for r in parser.refs if r.startswith("validations/")]:
@@ -167,6 +167,9 @@ def test_approval_page_beside_the_report_follows_approval_and_cannot_be_forged(d
     assert rel.verify(folder).ok  # the page is no stray file and matches approval.json
     # the signed report is unchanged by the approval; its header names the state at publication
     assert re.search(r'id="approval-state">pending_review<', report.read_text())
+    section = report.read_text().split('<section id="approval">', 1)[1].split("</section>", 1)[0]
+    assert "<b>pending_review</b>" in section and 'href="../approval.html"' in section
+    assert "terroir approve DIR --trust" in section and "terroir verify DIR --trust" in section
     # a forged page: edited to name someone else, or left with no approval.json behind it
     page.write_text(page.read_text().replace("Maria Lindqvist", "Mallory"), encoding="utf-8")
     check = rel.verify(folder)
