@@ -191,7 +191,7 @@ def test_the_report_and_release_stats_name_the_extra_stages(user_run):
     assert (totals["national_blocklist"]["dropped"], totals["national_blocklist"]["kept"]) == (1, 3)
     assert (totals["review"]["quarantined"], totals["review"]["kept"]) == (1, 2)
     html = (user_run / "report" / "index.html").read_text()
-    funnel = html[html.index('<section id="funnel">'):html.index('<section id="reasons">')]
+    funnel = html[html.index('<section id="funnel">'):html.index('<section id="sources">')]
     assert ">national_blocklist</td>" in funnel and "<title>review quarantined: 1</title>" in funnel
     reasons = html[html.index('<section id="reasons">'):html.index('<section id="languages">')]
     assert "a word of the national blocklist" in reasons and "names the marker; held for an editor" in reasons
