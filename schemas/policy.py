@@ -73,8 +73,9 @@ class FuzzyDedup:
     threshold: float = 0.8
     verify: str = "true"  # none, estimated, true (estimates alone reach ~0.94 pair precision at 0.8; docs/dedup.md)
     # shingles of the text folded for case, punctuation and spacing: edition duplicates (two transcriptions of one
-    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does
-    normalize: bool = True
+    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does; "spelling"
+    # also folds old German spellings (filters/dedup/normalize.py)
+    normalize: bool | str = True
 
     @property
     def num_perm(self) -> int:
