@@ -22,7 +22,7 @@ from pathlib import Path
 
 _META = re.compile(r"^# [\w-]+:")  # acoli-corpora's `# key: value` lines above a tale
 _ALICE_END = "which way she put it."
-_PG_START = re.compile(r"(?m)^\*{3} ?START OF TH(?:E|IS) PROJECT GUTENBERG EBOOK.*?\*{3}[ \t]*\r?$", re.S)
+_PG_START = re.compile(r"(?m)^\*{3} ?START OF TH(?:E|IS) PROJECT GUTENBERG EBOOK.*?\*{3}[ \t]*\r?$", re.DOTALL)
 _PG_END = re.compile(r"(?m)^\*{3} ?END OF TH(?:E|IS) PROJECT GUTENBERG EBOOK")
 
 
@@ -115,8 +115,10 @@ def measure_real(root: Path, threshold: float = 0.8, levels=(False, True, "spell
 
 
 def print_real(result: dict) -> None:
-    print(f"{result['documents']} documents: {result['edition_pairs']} edition pairs, {result['revision_pairs']} "
-          f"revision pairs, {result['other_pairs']} pairs of different works; verified at {result['threshold']}")
+    print(
+        f"{result['documents']} documents: {result['edition_pairs']} edition pairs, {result['revision_pairs']} "
+        f"revision pairs, {result['other_pairs']} pairs of different works; verified at {result['threshold']}"
+    )
     for name, r in result["levels"].items():
         print(f"normalize {name:>8}: {r['edition_found']} of {result['edition_pairs']} edition pairs found, "
               f"{r['revision_found']} revision pairs, {r['false_pairs']} false pairs; edition Jaccard min "
@@ -194,5 +196,7 @@ def print_books(rows: list[dict]) -> None:
         print("    split parts: " + "; ".join(f"{p['words']} words {p['reason']}" for p in r["split_parts"]))
         print(f"    judged whole with the alpha ratio over tokens (datatrove): {r['judge_alpha_over_tokens']}")
         if "gutenberg_boilerplate_words" in r:
-            print(f"    Gutenberg header and licence: {r['gutenberg_boilerplate_words']} words; Jaccard of the file "
-                  f"against its body: {r['jaccard_file_vs_body']}; body judged whole: {r['body_judge']}")
+            print(
+                f"    Gutenberg header and licence: {r['gutenberg_boilerplate_words']} words; Jaccard of the file "
+                f"against its body: {r['jaccard_file_vs_body']}; body judged whole: {r['body_judge']}"
+            )
