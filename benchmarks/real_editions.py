@@ -9,7 +9,7 @@ Layout of DIR: `grimm/khm-NNN.{1812,1857,2020}.md` (Grimm tales in the 1812 and 
 modernised 2020 edition, as acoli-repo/acoli-corpora holds them), `books/alice-gutenberg-11.txt`,
 `books/parts/alice-eltec-00.xml` (the first 16,000 characters of ELTeC's TEI of the same book),
 `books/janitschek-amazonenschlacht-DEU060.xml` (ELTeC-deu TEI) and `books/fewkes-passamaquoddy-pg17997.txt` (a
-Project Gutenberg file with its header and licence). A missing file is left out; a missing folder is reported by
+Project Gutenberg file with its header and licence, judged as extraction leaves it: without them). A missing file is left out; a missing folder is reported by
 the callers, not an error.
 """
 
@@ -22,8 +22,6 @@ from pathlib import Path
 
 _META = re.compile(r"^# [\w-]+:")  # acoli-corpora's `# key: value` lines above a tale
 _ALICE_END = "which way she put it."
-_PG_START = re.compile(r"(?m)^\*{3} ?START OF TH(?:E|IS) PROJECT GUTENBERG EBOOK.*?\*{3}[ \t]*\r?$", re.DOTALL)
-_PG_END = re.compile(r"(?m)^\*{3} ?END OF TH(?:E|IS) PROJECT GUTENBERG EBOOK")
 
 
 def tale_text(path: Path) -> str:
@@ -128,14 +126,6 @@ def print_real(result: dict) -> None:
                                  for p in r["pairs"]))  # fmt: skip
 
 
-def gutenberg_body(text: str) -> str | None:
-    """The text between a Project Gutenberg file's START and END marker lines, or None without both."""
-    start, end = _PG_START.search(text), _PG_END.search(text)
-    if not start or not end or end.start() < start.end():
-        return None
-    return text[start.end() : end.start()].strip()
-
-
 def books(root: Path) -> list[dict]:
     """The full-length books in `root/books`: name, language, how it is read, and its text."""
     from filters.extract import tei_text
@@ -158,17 +148,26 @@ def books(root: Path) -> list[dict]:
 def measure_books(root: Path) -> list[dict]:
     """Quality decisions on each book under every `quality.long_documents` mode (all three filters, alpha ratio
     over words), the rule behind each part's decision under `split`, datatrove's own alpha ratio on the whole
-    book, and for a Gutenberg file the share of its words in the header and licence and the Jaccard of the file
-    against its own body (a copy from a mirror that dropped them)."""
+    book, and for a Gutenberg file the words of its header and licence and the Jaccard of the whole file against its
+    body (a copy from a mirror that dropped them) — what fuzzy dedup saw before extraction cut them off
+    (`extraction.strip_gutenberg`). Books are judged as extraction leaves them: a Gutenberg file by its body."""
     from filters.dedup import true_jaccard
+    from filters.extract import strip_gutenberg
     from filters.quality import QualityFilter, split_words
 
     names = ("gopher_quality", "gopher_repetition", "fineweb")
     out = []
     for bk in books(root):
         text, lang = bk["text"], bk["lang"]
-        n = len(text.split())
-        row: dict = {"book": bk["book"], "lang": lang, "words": n}
+        row: dict = {"book": bk["book"], "lang": lang}
+        cut = strip_gutenberg(text.strip())
+        if cut is not None:
+            body = cut[0]
+            row["gutenberg_boilerplate_words"] = len(text.split()) - len(body.split())
+            row["jaccard_file_vs_body"] = {str(lv): round(true_jaccard(text, body, normalize=lv), 3)
+                                           for lv in (False, True)}  # fmt: skip
+            text = body
+        n = row["words"] = len(text.split())
         for mode in ("judge", "split", "exempt"):
             ok, why = QualityFilter(names, long_documents=mode).check(text, lang)
             row[mode] = {"kept": ok, "reason": why, "words_kept": n if ok else 0}
@@ -177,12 +176,6 @@ def measure_books(root: Path) -> list[dict]:
                               for p in split_words(text, 10_000)]  # fmt: skip
         row["judge_alpha_over_tokens"] = QualityFilter(names, long_documents="judge",
                                                        alpha_over="tokens").check(text, lang)[1]  # fmt: skip
-        body = gutenberg_body(text)
-        if body is not None:
-            row["gutenberg_boilerplate_words"] = n - len(body.split())
-            row["jaccard_file_vs_body"] = {str(lv): round(true_jaccard(text, body, normalize=lv), 3)
-                                           for lv in (False, True)}  # fmt: skip
-            row["body_judge"] = judge.check(body, lang)[1]
         out.append(row)
     return out
 
@@ -197,6 +190,6 @@ def print_books(rows: list[dict]) -> None:
         print(f"    judged whole with the alpha ratio over tokens (datatrove): {r['judge_alpha_over_tokens']}")
         if "gutenberg_boilerplate_words" in r:
             print(
-                f"    Gutenberg header and licence: {r['gutenberg_boilerplate_words']} words; Jaccard of the file "
-                f"against its body: {r['jaccard_file_vs_body']}; body judged whole: {r['body_judge']}"
+                f"    Gutenberg header and licence cut off at extraction: {r['gutenberg_boilerplate_words']} words; "
+                f"Jaccard of the whole file against its body (raw, normalised): {r['jaccard_file_vs_body']}"
             )

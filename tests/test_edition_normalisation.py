@@ -105,14 +105,3 @@ def test_real_benchmarks_skip_a_missing_folder(tmp_path, capsys):
     assert main(["--real", str(tmp_path / "absent")]) == 0
     assert "no real editions" in capsys.readouterr().out
     assert measure_books(tmp_path) == []
-
-
-def test_gutenberg_body_is_the_text_between_the_markers(tmp_path):
-    from benchmarks.real_editions import gutenberg_body
-
-    text = (
-        "The Project Gutenberg eBook of Test\r\n\r\n*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\r\n\r\n"
-        "Body line one.\r\nBody line two.\r\n\r\n*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\r\nLicence."
-    )
-    assert gutenberg_body(text) == "Body line one.\r\nBody line two."
-    assert gutenberg_body("no markers here") is None
