@@ -1,6 +1,9 @@
 """Documents read vs records present, words kept, pairs found: the figures of docs/sources.md.
 
-    python -m benchmarks.bench_sources ../shared/data [--json out.json]
+    python -m benchmarks.bench_sources ../shared/data [--json out.json] [--books DIR]
+
+`--books DIR` adds the quality decisions on real full-length books kept in a cache folder (`benchmarks/
+real_editions.py`); without it, or when the folder has no books, that part is skipped with a message.
 
 Run it from another checkout (PYTHONPATH=OTHER:. so that `pipelines` and `filters` come from OTHER, the samples
 from here) to get the same table for that code: the "before" columns in docs/sources.md come from the commit before
@@ -151,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shared", type=Path)
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--only", choices=("archives", "library", "quality", "dedup"), action="append")
+    ap.add_argument("--only", choices=("archives", "library", "quality", "dedup", "books"), action="append")
+    ap.add_argument("--books", type=Path, help="a cache folder with real books (benchmarks/real_editions.py)")
     args = ap.parse_args(argv)
-    parts = args.only or ["archives", "library", "quality", "dedup"]
+    parts = args.only or ["archives", "library", "quality", "dedup"] + (["books"] if args.books else [])
     result: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         if "archives" in parts:
@@ -167,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.edition_pairs import edition_pairs, measure
 
         result["edition_pairs"] = {n: measure(edition_pairs(args.shared / "tei", n)) for n in (13, 40)}
+    if "books" in parts:
+        from benchmarks.real_editions import measure_books, print_books
+
+        rows = measure_books(args.books) if args.books and (args.books / "books").is_dir() else []
+        if rows:
+            print_books(rows)
+            result["books"] = rows
+        else:
+            print(f"no books at {args.books} (see benchmarks/real_editions.py): skipped", file=sys.stderr)
     text = json.dumps(result, indent=1, ensure_ascii=False)
     print(text)
     if args.json:

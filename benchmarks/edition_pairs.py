@@ -6,7 +6,8 @@ editors disagree, old spellings (`ſ`, `ß`/`ss`), different line breaks and spa
 the plays in `tei_dir` into `n` passages and pairs each with its transcription.
 
 Run `python -m benchmarks.edition_pairs ../shared/data/tei` for the pairs found with and without normalisation
-(the figures in docs/dedup.md).
+(the figures in docs/dedup.md); `--real DIR` measures real editions kept in a cache folder instead
+(`benchmarks/real_editions.py`; a missing folder is reported, exit 0).
 """
 
 from __future__ import annotations
@@ -103,13 +104,34 @@ def measure(pairs: list[tuple[str, str]], threshold: float = 0.8) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("tei_dir", type=Path)
+    ap.add_argument("tei_dir", type=Path, nargs="?")
     ap.add_argument("--pairs", type=int, default=13)
+    ap.add_argument("--real", type=Path, help="a cache folder of real editions (benchmarks/real_editions.py)")
+    ap.add_argument("--json", type=Path, help="also write the --real figures as JSON")
     args = ap.parse_args(argv)
+    if args.real is not None:
+        return _real(args.real, args.json)
+    if args.tei_dir is None:
+        ap.error("give a TEI folder, or --real DIR")
     for name, r in measure(edition_pairs(args.tei_dir, args.pairs)).items():
         print(f"{name:>10}: {r['found']} of {r['pairs']} pairs found, {r['other_pairs_above_threshold']} other pairs; "
               f"Jaccard min {r['jaccard_min']} median "
               f"{r['jaccard_median']} max {r['jaccard_max']}")  # fmt: skip
+    return 0
+
+
+def _real(root: Path, json_out: Path | None) -> int:
+    import json
+
+    from benchmarks.real_editions import measure_real, print_real
+
+    if not (root / "grimm").is_dir():
+        print(f"no real editions at {root} (expected {root / 'grimm'}; see benchmarks/real_editions.py): skipped")
+        return 0
+    result = measure_real(root)
+    print_real(result)
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 

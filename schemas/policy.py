@@ -73,8 +73,9 @@ class FuzzyDedup:
     threshold: float = 0.8
     verify: str = "true"  # none, estimated, true (estimates alone reach ~0.94 pair precision at 0.8; docs/dedup.md)
     # shingles of the text folded for case, punctuation and spacing: edition duplicates (two transcriptions of one
-    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does
-    normalize: bool = True
+    # book) are found only with it (docs/dedup.md); false hashes the raw text, as cuDF's minhash does; "spelling"
+    # also folds old German spellings (filters/dedup/normalize.py)
+    normalize: bool | str = True
 
     @property
     def num_perm(self) -> int:
@@ -145,6 +146,7 @@ class Policy:
     takedown: Takedown = field(default_factory=Takedown)
     html_extractor: str = "resiliparse"  # 29x trafilatura's speed at word F1 0.976 vs 0.992 (docs/benchmarks.md)
     min_chars: int = 50
+    strip_gutenberg: bool = True  # cut a Project Gutenberg file's header and licence off (filters/extract/boilerplate.py)
     max_record_bytes: int = 64 << 20
     max_decompressed_bytes: int = 16 << 30
     quality_enabled: bool = True
@@ -406,6 +408,7 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         min_chars=ext.get("min_chars", defaults.min_chars),
         max_record_bytes=ext.get("max_record_bytes", defaults.max_record_bytes),
         max_decompressed_bytes=ext.get("max_decompressed_bytes", defaults.max_decompressed_bytes),
+        strip_gutenberg=ext.get("strip_gutenberg", defaults.strip_gutenberg),
         quality_enabled=qual.get("enabled", True),
         quality_filters=tuple(qual.get("filters", defaults.quality_filters)),
         quality_exempt_source_types=tuple(qual.get("exempt_source_types", defaults.quality_exempt_source_types)),

@@ -82,7 +82,7 @@ def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float | np.ndarra
 
 
 def true_jaccard(
-    text_a: str, text_b: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False
+    text_a: str, text_b: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool | str = False
 ) -> float:
     """Exact Jaccard similarity of the two texts' shingle sets, with the windows the signatures are computed over
     (of the normalised texts with `normalize`).

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from filters.dedup.murmur import _concat, _hash32_windows, _hash64_windows, _padded
-from filters.dedup.normalize import normalize_for_shingles
+from filters.dedup.normalize import normalize_for_shingles, normalize_level
 
 MERSENNE_61 = (1 << 61) - 1
 _U32 = 0xFFFFFFFF
@@ -236,11 +236,12 @@ def tokenize(text: str) -> list[str]:
 
 
 def shingle_strings(
-    text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False
+    text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool | str = False
 ) -> set[str]:
     """The windows a signature of `text` is computed over, as a set of str (see `shingles` for their bytes); with
-    `normalize`, those of `normalize_for_shingles(text)`, as `MinHasher(normalize=True)` hashes them."""
-    text = clean_text(normalize_for_shingles(text) if normalize else text)
+    `normalize` (True or a level name), those of `normalize_for_shingles(text, normalize)`, as
+    `MinHasher(normalize=...)` hashes them."""
+    text = clean_text(normalize_for_shingles(text, normalize) if normalize else text)
     if mode == "char":
         n = len(text)
         if n == 0:
@@ -259,7 +260,9 @@ def shingle_strings(
     raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
 
-def shingles(text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool = False) -> set[bytes]:
+def shingles(
+    text: str, mode: str = "char", width: int = 5, ngrams: int = 5, normalize: bool | str = False
+) -> set[bytes]:
     """The set of UTF-8 byte strings a signature of `text` is the minimum over (same windows as the kernels)."""
     return {x.encode("utf-8") for x in shingle_strings(text, mode, width, ngrams, normalize)}
 
@@ -315,7 +318,8 @@ class MinHasher:
     `permutation_parameters(num_perm, bits, seed)`; the MurmurHash3 seed is `seed mod 2**32`. With `normalize`, each
     text is first folded by `normalize_for_shingles` (case, punctuation, spacing), in Python, before either backend
     sees it: the kernels are unchanged, so `normalize=False` is cuDF's own `minhash` and `normalize=True` is cuDF's
-    `minhash` of the normalised text.
+    `minhash` of the normalised text. `normalize="spelling"` folds old spellings too (filters/dedup/normalize.py);
+    `normalize` holds False, True or "spelling" (the names `none` and `basic` are taken as False and True).
     """
 
     def __init__(
@@ -330,7 +334,7 @@ class MinHasher:
         backend: str = "auto",
         batch_bytes: int = 1 << 18,
         gpu_batch_rows: int = 100_000,
-        normalize: bool = False,
+        normalize: bool | str = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -343,7 +347,9 @@ class MinHasher:
         if seed < 0:
             raise ValueError(f"seed must be 0 or more, got {seed}")
         self.num_perm, self.mode, self.width, self.ngrams = num_perm, mode, width, ngrams
-        self.bits, self.seed, self.normalize = bits, seed, normalize
+        level = normalize_level(normalize)  # raises ValueError for an unknown level
+        self.bits, self.seed = bits, seed
+        self.normalize: bool | str = {"none": False, "basic": True}.get(level, level)
         self.a, self.b = permutation_parameters(num_perm, bits, seed)
         self.hash_seed = seed & _U32
         self.batch_bytes = batch_bytes
@@ -359,7 +365,7 @@ class MinHasher:
         """From any object with the policy's fuzzy-dedup fields: backend, mode, width, ngrams, bits, seed, num_perm,
         normalize (absent: False)."""
         kw = {k: getattr(settings, k) for k in ("backend", "mode", "width", "ngrams", "bits", "seed", "num_perm")}
-        kw["normalize"] = bool(getattr(settings, "normalize", False))
+        kw["normalize"] = getattr(settings, "normalize", False)
         kw.update(overrides)
         return cls(kw.pop("num_perm"), **kw)
 
@@ -379,16 +385,16 @@ class MinHasher:
 
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
         """Signature of every text, one row each, in input order."""
-        texts = [normalize_for_shingles(t) for t in texts] if self.normalize else list(texts)
+        texts = [normalize_for_shingles(t, self.normalize) for t in texts] if self.normalize else list(texts)
         if self.backend == "gpu":
             return self._signatures_gpu(texts)
-        return self.signatures_cpu(texts, normalized=self.normalize)  # folded once, above
+        return self.signatures_cpu(texts, normalized=bool(self.normalize))  # folded once, above
 
     def signatures_cpu(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
         """The numpy backend, whatever `backend` resolved to (the reference the GPU must match); `normalized` says
         the texts already went through `normalize_for_shingles` (as `signatures` passes them)."""
         if self.normalize and not normalized:
-            texts = [normalize_for_shingles(t) for t in texts]
+            texts = [normalize_for_shingles(t, self.normalize) for t in texts]
         out = np.zeros((len(texts), self.num_perm), dtype=self.dtype)
         i = 0
         while i < len(texts):

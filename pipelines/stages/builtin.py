@@ -7,6 +7,7 @@ content-hash step (the content hash, then takedown by hash). `builtin_stages(pol
 from __future__ import annotations
 
 from filters.document import Document, content_hash
+from filters.extract.boilerplate import strip_gutenberg
 from filters.residency import host_of, registrable_domain
 from filters.rights import DEFAULT_AI_CRAWLERS, RightsConfig, RightsSnapshot, evaluate_rights
 from pipelines.stages.base import Decision, Stage
@@ -111,9 +112,15 @@ class ExtractStage(Stage):
             doc.text = self._extractor.extract(doc.html)
             doc.html = None
         doc.text = doc.text.strip()
+        cut = strip_gutenberg(doc.text) if self.policy.strip_gutenberg else None
+        if cut is not None:
+            doc.text = cut[0]
         n, floor = len(doc.text), self.policy.min_chars
         if n < floor:
             return Decision("dropped", f"too little text: {n} chars < {floor}")
+        if cut is not None:
+            return Decision("kept", f"{n} chars; Project Gutenberg header and licence cut off",
+                            {"boilerplate_chars": cut[1]})  # fmt: skip
         return Decision("kept", f"{n} chars")
 
 
