@@ -210,7 +210,9 @@ class SpacyNer:
         version = f" {self.info['version']}" if self.info.get("version") else ""
         return f"on: {self.name}{version}"
 
-    def _results(self, doc, offset: int) -> list:
+    def _results(self, doc, offset: int, text: str) -> list:
+        """Presidio results for one analysed piece; `text` is the piece itself (`doc.text` would rebuild it from
+        every token, which cost a tenth of the NER time on short documents)."""
         from spacy.tokens import Span
 
         ents = []
@@ -218,7 +220,7 @@ class SpacyNer:
             label = LABEL_TO_ENTITY.get(ent.label_)
             if label in self.entities:
                 ents.append(Span(doc, ent.start, ent.end, label=label))
-        found = self.recognizer.analyze(doc.text, list(self.entities), _Artifacts(ents, [NER_SCORE] * len(ents)))
+        found = self.recognizer.analyze(text, list(self.entities), _Artifacts(ents, [NER_SCORE] * len(ents)))
         for r in found:
             r.start += offset
             r.end += offset
@@ -237,8 +239,8 @@ class SpacyNer:
         pieces = [(i, off, segments, piece) for i, t in enumerate(texts) for off, piece, segments in self._pieces(t)]
         out: list[list] = [[] for _ in texts]
         docs = self.nlp.pipe((p for *_, p in pieces), batch_size=self.batch_size)
-        for (i, off, segments, _), doc in zip(pieces, docs):
-            found = self._results(doc, off)
+        for (i, off, segments, piece), doc in zip(pieces, docs):
+            found = self._results(doc, off, piece)
             out[i].extend(found if segments is None else map_back(found, segments))
         return out
 

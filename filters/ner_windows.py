@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import json
+import re
 from pathlib import Path
 
 import regex
@@ -30,7 +32,7 @@ CASELESS = frozenset({"ja", "zh", "ko", "th", "lo", "km", "my", "ar", "fa", "ur"
                       "ta", "te", "kn", "ml", "gu", "pa", "si", "ka", "am", "ti", "bo"})  # fmt: skip
 _CAPITALISED = regex.compile(r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{L}\p{M}'’\-]*")
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{M}\p{N}])\p{Ll}[\p{L}\p{M}]*")
-_WORD = regex.compile(r"\S+")
+_WORD = re.compile(r"\S+")  # the standard library's engine: faster for this simple pattern
 
 
 def cue_words_of(pipeline_dir: Path | None) -> frozenset[str]:
@@ -61,17 +63,24 @@ def cue_words(texts_and_spans, stop_words, min_documents: int = 2) -> list[str]:
     return sorted(w for w, docs in seen.items() if len(docs) >= min_documents)
 
 
-def _triggers(text: str, stop_words, cues) -> list[int]:
+@functools.lru_cache(maxsize=32)
+def _cue_pattern(cues: frozenset[str]):
+    """One pattern for a pipeline's cue words, as whole words (one regex scan instead of a look-up per word)."""
+    alternatives = "|".join(regex.escape(w) for w in sorted(cues, key=lambda w: (-len(w), w)))
+    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}])(?:{alternatives})(?![\p{{L}}\p{{M}}])")
+
+
+def _triggers(text: str, stop_words, cues: frozenset[str]) -> list[int]:
     """Character offsets of the trigger words of `text` (capitalised non-stop words, cue words)."""
     found = [m.start() for m in _CAPITALISED.finditer(text) if m.group(0).lower() not in stop_words]
     if cues:
-        found += [m.start() for m in _LOWER_WORD.finditer(text) if m.group(0) in cues]
+        found += [m.start() for m in _cue_pattern(frozenset(cues)).finditer(text)]
     return sorted(found)
 
 
 def name_windows(text: str, stop_words, cues=frozenset(), width: int = WINDOW_WORDS) -> list[tuple[int, int]]:
     """(start, end) character spans of `text` the model must read: `width` words either side of each trigger."""
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    words = [m.span() for m in _WORD.finditer(text)]
     if not words:
         return []
     starts = [s for s, _ in words]
