@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         by_doc: dict[int, list] = {}
         for i, _, start, end in found[True]:
             by_doc.setdefault(i, []).append((start, end))
-        covered = sum(any(s < e and start < end for s, e in by_doc.get(i, ())) for i, _, start, end in people)
+        covered = sum(any(s < end and start < e for s, e in by_doc.get(i, ())) for i, _, start, end in people)
         print(f"  spans found on the whole text: {len(found[False])}; the same span again with word windows: {both} "
               f"({both / max(1, len(found[False])):.1%}); found only with them: {len(found[True] - found[False])}; "
               f"PERSON: {again} of {len(people)} ({again / max(1, len(people)):.1%}), overlapped by a finding: "

@@ -151,6 +151,15 @@ def test_trained_spanish_pipeline_redacts_meddocan_names(es_pipeline, shared):
     assert set(per) == {"LOCATION", "ORGANIZATION", "PERSON"} and per["PERSON"]["recall"] > 0.3
 
 
+def test_trained_pipeline_lists_its_cue_words_and_the_cascade_reads_them(es_pipeline):
+    meta = json.loads((es_pipeline / "meta.json").read_text(encoding="utf-8"))
+    cues = meta["terroir_cue_words"]
+    assert cues == sorted(cues) and cues and all(w == w.lower() for w in cues)
+    assert {"madre", "padre"} & set(cues)  # relatives, written in lower case, are PERSON spans in MEDDOCAN
+    ner = SpacyNer("es", str(es_pipeline))
+    assert ner.prefilter and ner.cue_words == frozenset(cues)
+
+
 def test_preflight_exits_2_for_a_named_pipeline_that_does_not_load(tmp_path, capsys):
     from pipelines.cli import main
 
