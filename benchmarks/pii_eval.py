@@ -170,12 +170,13 @@ def build_sets(names: list[str], args) -> dict[str, tuple[list[Labelled], list[l
 class TerroirDetector:
     name = "terroir"
 
-    def __init__(self, languages, countries, ner: dict[str, str]) -> None:
+    def __init__(self, languages, countries, ner: dict[str, str], ner_prefilter: bool = True) -> None:
         from filters.pii.engine import PiiRedactor
         from filters.pii.registry import PATTERN_ENTITIES
 
         entities = tuple(e for e in PATTERN_ENTITIES if e != "URL")
-        self.redactor = PiiRedactor(tuple(languages), entities, tuple(countries), 0.5, ner_models=ner)
+        self.redactor = PiiRedactor(tuple(languages), entities, tuple(countries), 0.5, ner_models=ner,
+                                    ner_prefilter=ner_prefilter)  # fmt: skip
 
     def find(self, doc: Labelled) -> list[tuple[int, int, str]]:
         return [(h.start, h.end, h.entity_type) for h in self.redactor.find(doc.text, doc.lang, doc.region)]
@@ -302,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="MEDDOCAN folder of .txt and .ann (read in place)")
     ap.add_argument("--limit", type=int, default=None, help="documents per source set (default: all; generated: 350)")
     ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--detectors", default="terroir,presidio-default,presidio-all")
+    ap.add_argument("--detectors", default="terroir,presidio-default,presidio-all",
+                    help="terroir, terroir-whole (NER without the word-window cascade), presidio-default, presidio-all")
     ap.add_argument("--terroir-countries", default="set", help="'set' (the set's countries) or 'all'")
     ap.add_argument("--ner", action="append", default=[], metavar="LANG=PIPELINE", help="spaCy NER for Terroir")
     ap.add_argument("--heldout", type=Path, metavar="EVALUATION_JSON",
@@ -322,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         countries = supported_countries() if args.terroir_countries == "all" else sorted({d.region for d in docs})
         results = {}
         for det in [d for d in args.detectors.split(",") if d]:
-            if det == "terroir":
-                detector = TerroirDetector(languages, countries, ner)
+            if det in ("terroir", "terroir-whole"):  # terroir-whole: NER reads every text whole (no cascade)
+                detector = TerroirDetector(languages, countries, ner, ner_prefilter=det == "terroir")
             elif det in ("presidio-default", "presidio-all"):
                 detector = PresidioDetector(det, languages, det == "presidio-all")
             else:

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import regex
+from filters.ner_windows import CASELESS, cue_words_of, join_windows, map_back, name_windows
 
 log = logging.getLogger(__name__)
 
@@ -178,56 +178,17 @@ def _chunks(text: str, limit: int = MAX_CHUNK) -> list[tuple[int, str]]:
     return out
 
 
-# Languages written in scripts without letter case: a capital letter says nothing there, so every piece is analysed.
-CASELESS = frozenset({"ja", "zh", "ko", "th", "lo", "km", "my", "ar", "fa", "ur", "he", "yi", "hi", "mr", "ne", "bn",
-                      "ta", "te", "kn", "ml", "gu", "pa", "si", "ka", "am", "ti", "bo"})  # fmt: skip
-_SENTENCE_END = regex.compile(r"(?<=[.!?…;:])\s+|\n\s*")
-_CAPITALISED = regex.compile(r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{L}\p{M}'’\-]*")
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the sentence-like spans of `text`: cut after . ! ? … ; : and at line breaks."""
-    out, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.start() > pos:
-            out.append((pos, m.start()))
-        pos = m.end()
-    if pos < len(text):
-        out.append((pos, len(text)))
-    return out
-
-
-def name_pieces(text: str, stop_words: frozenset[str] | set[str]) -> list[tuple[int, str]]:
-    """(offset, piece) of the runs of sentences that can hold a name: those with a capitalised word that is not a
-    stop word of the language ("Le", "Nous" open sentences; "Pierre", "Lyon", "ACME" are candidates). Adjacent
-    candidate sentences stay together, so the model keeps their context; the rest of the text is never analysed.
-    A sentence without any capital letter holds no name the pipelines here can find (they were trained on cased
-    text), which is what makes this cascade cheap and safe for cased scripts."""
-    runs: list[list[int]] = []
-    previous = False
-    for start, end in _sentences(text):
-        candidate = any(m.group(0).lower() not in stop_words for m in _CAPITALISED.finditer(text, start, end))
-        if candidate and previous:
-            runs[-1][1] = end  # right after the previous candidate (only spaces between): one piece
-        elif candidate:
-            runs.append([start, end])
-        previous = candidate
-    out = []
-    for start, end in runs:
-        out.extend((start + off, piece) for off, piece in _chunks(text[start:end]))
-    return out
-
-
 class SpacyNer:
     """One language's NER: `analyze_many(texts)` → per text, Presidio `RecognizerResult`s (PERSON, LOCATION, ...).
 
     entities: the Presidio types to report (a subset of NER_ENTITIES); batch_size: texts per `nlp.pipe` batch;
-    prefilter: analyse only the sentences that can hold a name (`name_pieces`; ignored for caseless scripts): about
-    1.6 times faster, at a cost in recall (docs/pii.md has the figures), so off unless the policy asks for it.
+    prefilter (`pii.ner_prefilter`, on by default): the model reads only the words around words that can be or
+    announce a name (`filters/ner_windows.py`; caseless scripts are always read whole): about twice as fast, with
+    the same MEDDOCAN name leak as whole-text NER (docs/pii.md has the figures).
     """
 
     def __init__(self, lang: str, name: str, entities=NER_ENTITIES, *, batch_size: int = 32,
-                 prefilter: bool = False) -> None:  # fmt: skip
+                 prefilter: bool = True) -> None:  # fmt: skip
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         self.lang = lang
@@ -236,9 +197,10 @@ class SpacyNer:
         self.nlp = load_pipeline(name, lang)
         self.entities = tuple(e for e in NER_ENTITIES if e in set(entities)) or NER_ENTITIES
         self.batch_size = batch_size
-        # only the sentences that can hold a name reach the model (see `name_pieces`), in cased scripts
+        # only the words around possible names reach the model (filters/ner_windows.py), in cased scripts
         self.prefilter = prefilter and lang not in CASELESS
         self.stop_words = frozenset(w.lower() for w in getattr(self.nlp.Defaults, "stop_words", ()))
+        self.cue_words = cue_words_of(pipeline_dir(name))
         self.recognizer = SpacyRecognizer(
             supported_language=lang, supported_entities=list(self.entities), ner_strength=NER_SCORE
         )
@@ -248,7 +210,9 @@ class SpacyNer:
         version = f" {self.info['version']}" if self.info.get("version") else ""
         return f"on: {self.name}{version}"
 
-    def _results(self, doc, offset: int) -> list:
+    def _results(self, doc, offset: int, text: str) -> list:
+        """Presidio results for one analysed piece; `text` is the piece itself (`doc.text` would rebuild it from
+        every token, which cost a tenth of the NER time on short documents)."""
         from spacy.tokens import Span
 
         ents = []
@@ -256,20 +220,28 @@ class SpacyNer:
             label = LABEL_TO_ENTITY.get(ent.label_)
             if label in self.entities:
                 ents.append(Span(doc, ent.start, ent.end, label=label))
-        found = self.recognizer.analyze(doc.text, list(self.entities), _Artifacts(ents, [NER_SCORE] * len(ents)))
+        found = self.recognizer.analyze(text, list(self.entities), _Artifacts(ents, [NER_SCORE] * len(ents)))
         for r in found:
             r.start += offset
             r.end += offset
         return found
 
+    def _pieces(self, text: str) -> list[tuple[int, str, list | None]]:
+        """(offset, piece, join segments or None) the model reads for `text`: the whole text, or its name windows
+        joined (`filters/ner_windows.py`); either cut into pieces of at most MAX_CHUNK characters."""
+        if not self.prefilter:
+            return [(off, piece, None) for off, piece in _chunks(text)]
+        joined, segments = join_windows(text, name_windows(text, self.stop_words, self.cue_words))
+        return [(off, piece, segments) for off, piece in _chunks(joined)] if joined else []
+
     def analyze_many(self, texts: list[str]) -> list[list]:
-        """NER results per text, in order; texts longer than MAX_CHUNK characters are analysed in pieces."""
-        cut = (lambda t: name_pieces(t, self.stop_words)) if self.prefilter else _chunks
-        pieces = [(i, off, piece) for i, t in enumerate(texts) for off, piece in cut(t)]
+        """NER results per text, in order, at offsets in the text; long texts are analysed in pieces."""
+        pieces = [(i, off, segments, piece) for i, t in enumerate(texts) for off, piece, segments in self._pieces(t)]
         out: list[list] = [[] for _ in texts]
-        docs = self.nlp.pipe((p for _, _, p in pieces), batch_size=self.batch_size)
-        for (i, off, _), doc in zip(pieces, docs):
-            out[i].extend(self._results(doc, off))
+        docs = self.nlp.pipe((p for *_, p in pieces), batch_size=self.batch_size)
+        for (i, off, segments, piece), doc in zip(pieces, docs):
+            found = self._results(doc, off, piece)
+            out[i].extend(found if segments is None else map_back(found, segments))
         return out
 
     def analyze(self, text: str) -> list:

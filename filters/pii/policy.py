@@ -47,6 +47,10 @@ def ner_problems(policy) -> list[str]:
     from filters.ner import NerUnavailable, load_pipeline
 
     problems = []
+    prefilter = getattr(policy, "pii_ner_prefilter", True)
+    if not isinstance(prefilter, bool):
+        problems.append(f"field pii.ner_prefilter: found {prefilter!r}; allowed values are true (NER reads only the "
+                        "words around possible names, the default) and false (NER reads every text whole)")  # fmt: skip
     for lang, name in sorted(policy.pii_ner.items()):
         try:
             load_pipeline(name, lang)

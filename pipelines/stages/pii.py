@@ -44,6 +44,7 @@ class PiiStage:
             salt=os.environ.get(p.pii_salt_env) if p.pii_operator == "hash" else None,
             ner_models=p.pii_ner,
             require_ner=p.pii_require_ner,
+            ner_prefilter=p.pii_ner_prefilter,
         )
         from filters.pii.metadata import MetadataScrubber, metadata_key
 

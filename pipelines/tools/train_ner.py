@@ -8,7 +8,8 @@ LOCATION, ORGANIZATION and OTHER by the mapping file, holds out a share of the d
 trains on the rest, and writes `OUTPUT/LANG_NAME-VERSION/`: the spaCy pipeline (a policy names this folder in
 `pii.ner`) and `evaluation.json` with precision, recall and F1 per label on the held-out documents (exact
 character spans), the share of gold spans a prediction overlaps, and the leak rate (gold strings still present
-verbatim after the predicted entities are replaced). The same data, settings and seed give the same weights and
+verbatim after the predicted entities are replaced); its meta.json lists the cue words of the NER cascade
+(`filters/ner_windows.py`). The same data, settings and seed give the same weights and
 the same evaluation. Nothing is downloaded: the pipeline starts from `spacy.blank(lang)`.
 """
 
@@ -23,8 +24,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from filters.ner_data import LabelledText, LabelMapError, Span, load_label_map, read_labelled
+from filters.ner_windows import CUE_KEY, cue_words
 
 TRAINER_VERSION = 1  # bump when the architecture or the training loop changes
+NAME_LABELS = ("PERSON", "LOCATION", "ORGANIZATION")  # the labels whose words become cue words
 
 
 class TrainNerError(ValueError):
@@ -153,6 +156,14 @@ def evaluate(nlp, docs: list[LabelledText], labels: list[str]) -> dict:
     return {"per_label": per_label, "all": _scores(total), "documents": len(docs)}
 
 
+def training_cue_words(nlp, docs: list[LabelledText]) -> list[str]:
+    """Lower-case words inside the training documents' PERSON, LOCATION and ORGANIZATION spans, in two documents
+    or more: the NER cascade's cue words (`filters/ner_windows.py`), kept in the pipeline's meta.json."""
+    stop = {w.lower() for w in getattr(nlp.Defaults, "stop_words", ())}
+    named = [(d.text, [(x.start, x.end) for x in d.spans if x.label in NAME_LABELS]) for d in docs]
+    return cue_words(named, stop)
+
+
 def _scores(t: Counter) -> dict:
     gold, pred, ok = t["gold"], t["predicted"], t["correct"]
     p = ok / pred if pred else 0.0
@@ -224,6 +235,7 @@ def train_ner(opts: TrainOptions, say=None) -> tuple[Path, dict]:
         "name": opts.name, "version": opts.version, "lang": opts.lang,
         "description": f"Terroir train-ner: tok2vec + ner trained on {len(train_docs)} documents",
         "labels": {"ner": labels},
+        CUE_KEY: training_cue_words(nlp, train_docs),
     })  # fmt: skip
     settings = {k: v for k, v in asdict(opts).items() if k not in ("inputs", "output", "overwrite", "labels")}
     result = {
