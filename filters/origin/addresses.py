@@ -60,7 +60,7 @@ FORMATS: dict[str, AddressFormat] = {
     # Vietnam: 5-digit mã bưu chính (6 digits before 2018) after a capitalized city, with a street or ward word
     "VN": _f(r"\d{5,6}", r"đường|phố|phường|quận|huyện|thị xã|tỉnh|tp\.", r"[^\W\d_]+\s", capitalized=True,
              label="mã bưu chính|mã bưu điện"),
-}
+}  # fmt: skip
 # Korea: 5-digit 우편번호 (since 2015) in brackets before the address or after its label, beside a road address
 _KR_WORDS = re.compile(r"[가-힣]+(?:시|도)\s+[가-힣]+(?:구|군|시)")
 _KR_LABEL = re.compile(r"(?:우편번호|\(우\)|우\))\s*[:：]?\s*\Z")

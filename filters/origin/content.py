@@ -12,6 +12,7 @@ code, an address its postcode format, an IBAN its country code.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 from filters.origin.addresses import FORMATS as SCRIPT_FORMATS
@@ -30,7 +31,7 @@ _PHONE_WORDS = ("tel", "tél", "phone", "puh", "tfn", "tlf", "telefon", "télép
                 "fax")  # fmt: skip
 #: a phone label right before the number (lower-cased text): without a trunk 0, nothing else marks a phone number
 _PHONE_LABEL = re.compile(r"(?<![a-zа-яё])(?:tel|tlf|tfn|tfno|telf|telefon|telefone|telefono|teléfono|phone|sími|"
-                          r"тел|телефон)\.?\s*(?:nr\.?\s*)?[:.]?\s*\Z")
+                          r"тел|телефон)\.?\s*(?:nr\.?\s*)?[:.]?\s*\Z")  # fmt: skip
 #: street words per country; the postcode must follow within a short window (house number, comma)
 _STREETS: dict[str, tuple[str, ...]] = {
     "DE": ("straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "damm", "ring"),
@@ -68,7 +69,7 @@ _POSTCODE_CANDIDATE = re.compile(
     r"(\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4,5}|\d{3}(?=\s+\S[a-zß-ÿ]))\s+" + _CAPITAL
 )
 _HOUSE_NUMBER = re.compile(r"\d{1,4}")
-_NOT_A_POSTCODE = frozenset(".+-/_" + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 1.12345, +12345, DE12345
+_NOT_A_POSTCODE = frozenset(".+-/_" + string.ascii_letters)  # 1.12345, +12345, DE12345: not a postcode
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])")
 
 
