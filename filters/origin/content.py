@@ -94,7 +94,27 @@ def _script_countries(countries: tuple[str, ...]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def _formats(countries: tuple[str, ...]) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
-    return tuple((cc, re.compile(_POSTCODES[cc]), _STREETS[cc]) for cc in countries if cc in _POSTCODES)
+    return tuple((cc, re.compile(_POSTCODES[cc]), _street_words(_STREETS[cc])) for cc in countries if cc in _POSTCODES)
+
+
+def _street_words(words: tuple[str, ...]) -> re.Pattern:
+    """A street word at the start of a word (via, rue, ul.) or at its end (Satamakatu, Storgatan): not inside one
+    (the "tori" of "Vittoria")."""
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W\d_])(?:{alt})|(?:{alt})(?![^\W\d_])")
+
+
+def _nearest_street(before: str, code: str, formats) -> str | None:
+    """The country whose postcode format `code` has and whose street word stands nearest before it: the prose before
+    an address may hold another country's street word ("…la partie… Via Roma 4, 45447 Genova"); a tie names none."""
+    best, at = [], -1
+    for cc, pc, streets in formats:
+        if not pc.fullmatch(code):
+            continue
+        pos = max((m.start() for m in streets.finditer(before)), default=-1)
+        if pos >= 0 and pos >= at:
+            best, at = ([*best, cc] if pos == at else [cc]), pos
+    return best[0] if len(best) == 1 else None
 
 
 def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
@@ -138,9 +158,9 @@ def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=No
         before = text[max(0, s - 60) : s].lower()
         if not _HOUSE_NUMBER.search(before):
             continue
-        hits = [cc for cc, pc, streets in formats if pc.fullmatch(m.group(1)) and any(w in before for w in streets)]
-        if len(hits) == 1 and hits[0] not in found:
-            found[hits[0]] = f"street + {hits[0]} postcode format"
+        cc = _nearest_street(before, m.group(1), formats)
+        if cc and cc not in found:
+            found[cc] = f"street + {cc} postcode format"
     if "JP" in countries and "〒" in text and _JP_POSTCODE.search(text):
         found.setdefault("JP", "JP postcode format")
     return [Signal("postal_address", cc, v, weight) for cc, v in sorted(found.items())]
