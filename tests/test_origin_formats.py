@@ -137,3 +137,30 @@ def test_footer_phone_read_again_in_the_detected_language():
     d = ev.decide("https://havneavisen.com/a/1", None, "Det var travelt i havna.", "no", page)
     assert ("phone", "NO") in {(s.name, s.country) for s in d.signals}  # weighed with the rest (en-US opposes)
     assert "21 23" not in str(d.detail())
+
+
+@pytest.mark.parametrize(("lang", "text", "cc"), [
+    ("no", "En brukerdose koster 20 kroner, sier Endresen.", "NO"),  # a Norwegian treebank sentence
+    ("da", "Billetten koster 120 kroner.", "DK"),  # the same word, the other country that speaks Danish
+    ("sv", "Det kan kosta 600 000 kronor.", "SE"),
+    ("pl", "Bilet kosztuje 150 złotych.", "PL"),
+    ("tr", "Fiyatı 50 TL.", "TR"),
+    ("id", "Harganya 50.000 rupiah.", "ID"),
+    ("hi", "कीमत 500 रुपये है।", "IN"),
+])  # fmt: skip
+def test_currency_written_out_after_an_amount(lang, text, cc):
+    from filters.origin.content import currency_signals
+
+    assert [s.country for s in currency_signals(text, 0.2, None, lang)] == [cc]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "It cost 20 kroner."),  # Danish or Norwegian: English does not say which
+    ("no", "Vi fikk 5 kronerne tilbake."),  # not the word itself
+    ("tr", "5 TLC kanalı"),
+    ("pl", "W 2019 roku złoty kurs"),  # the word not after the amount
+])  # fmt: skip
+def test_currency_word_lookalikes(lang, text):
+    from filters.origin.content import currency_signals
+
+    assert currency_signals(text, 0.2, None, lang) == []

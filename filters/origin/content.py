@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from filters.origin.addresses import FORMATS as SCRIPT_FORMATS
 from filters.origin.addresses import address_country
-from filters.origin.countries import CURRENCIES, LANG_COUNTRIES, POSTAL_PREFIXES
+from filters.origin.countries import CURRENCIES, CURRENCY_WORDS, LANG_COUNTRIES, POSTAL_PREFIXES
 from filters.origin.model import Signal
 
 _RUN = re.compile(r"\d+")
@@ -268,13 +268,34 @@ def iban_signals(text: str, weight: float, runs=None) -> list[Signal]:
 _CURRENCY_LENGTHS = sorted({len(k) for k in CURRENCIES}, reverse=True)
 
 
-def currency_signals(text: str, weight: float, runs=None) -> list[Signal]:
-    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`)."""
+_CURRENCY_WORD = re.compile(
+    r"[ \u00a0]?(" + "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])"
+)
+
+
+def _currency_word(text: str, e: int, lang: str | None) -> tuple[str, str] | None:
+    """(country, word) of a currency word right after the amount ending at `e`, when it names one country (for the
+    page's language)."""
+    m = _CURRENCY_WORD.match(text, e)
+    if not m:
+        return None
+    users = CURRENCY_WORDS[m.group(1)]
+    if len(users) > 1:
+        users = tuple(c for c in users if c in LANG_COUNTRIES.get(lang or "", ()))
+    return (users[0], m.group(1)) if len(users) == 1 else None
+
+
+def currency_signals(text: str, weight: float, runs=None, lang: str | None = None) -> list[Signal]:
+    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`), and currency words after it
+    (`20 kroner` on a Norwegian page)."""
     if weight <= 0:
         return []
     runs = digit_runs(text) if runs is None else runs
     found: dict[str, str] = {}
     for s, e in runs:
+        if e < len(text) and text[e] in " \u00a0TLkzfry人र" and (hit := _currency_word(text, e, lang)):
+            found.setdefault(*hit)
+            continue
         before = text[max(0, s - 5) : s].rstrip()
         after = text[e : e + 5].lstrip()
         for n in _CURRENCY_LENGTHS:
@@ -305,6 +326,6 @@ def content_signals(text: str, lang: str | None, countries: tuple[str, ...], wei
         phone_signals(text, lang, countries, weights.get("phone", 0.0), runs)
         + postal_signals(text, countries, weights.get("postal_address", 0.0), runs)
         + iban_signals(text, weights.get("iban", 0.0), runs)
-        + currency_signals(text, weights.get("currency", 0.0), runs)
+        + currency_signals(text, weights.get("currency", 0.0), runs, lang)
         + language_signal(lang, countries, weights.get("language", 0.0))
     )
