@@ -164,3 +164,24 @@ def test_currency_word_lookalikes(lang, text):
     from filters.origin.content import currency_signals
 
     assert currency_signals(text, 0.2, None, lang) == []
+
+
+def test_a_locale_tag_wrong_about_the_language_says_nothing_about_the_region():
+    from filters.origin import Signal
+    from filters.origin.locale import check_tag_languages
+
+    page = [Signal("html_lang", "US", "en-US", 0.35), Signal("og_locale", "NO", "nb_NO", 0.35),
+            Signal("server_ip", "NO", "77.18.45.96", 0.4)]  # fmt: skip
+    got = check_tag_languages(page, "no")
+    assert got[0] == Signal("html_lang", "US", "en-US (page in no)", 0.0)  # kept for the ledger, at weight 0
+    assert got[1:] == page[1:]  # nb is Norwegian; a server is not a tag
+    assert check_tag_languages(page, "en")[0] == page[0] and check_tag_languages(page, "en")[1].weight == 0.0
+    assert check_tag_languages(page, None) == page
+    ev = OriginEvidence(EvidenceConfig(), ("GB", "NO", "US"), {})
+    text = "Det var travelt i havna."
+    with_theme = ev.decide("https://havneavisen.com/a/1", None, text, "no", page[:1] + page[2:])
+    assert (with_theme.country, with_theme.confidence) == ("NO", 0.55)  # server + Norwegian, the theme's tag unheard
+    assert with_theme.supporting == ("server_ip", "language")
+    # the same page in English: the tag counts and contradicts the server
+    english = ev.decide("https://havneavisen.com/a/1", None, "It was busy.", "en", page[:1] + page[2:])
+    assert english.country is None and "contradicted by html_lang" in english.reason

@@ -13,7 +13,7 @@ from __future__ import annotations
 from filters.origin.combine import combine, confidences
 from filters.origin.contact import PageSignals, contact_text, footer_phones, page_language, text_signals
 from filters.origin.content import content_signals
-from filters.origin.locale import locale_signals
+from filters.origin.locale import check_tag_languages, locale_signals
 from filters.origin.model import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_WEIGHTS,
@@ -67,7 +67,7 @@ class OriginEvidence:
         if hit:
             return OriginDecision(hit[1], "domain-table", 1.0, (Signal("domain_table", hit[1], hit[0], 1.0),),
                                   ("domain_table",))  # fmt: skip
-        signals = registry_signals(host, self.weights) + list(page or ())
+        signals = registry_signals(host, self.weights) + check_tag_languages(list(page or ()), lang)
         signals += footer_phones(page, lang, self.jurisdictions, self.weights)
         signals += content_signals(text, lang, self.jurisdictions, self.weights)
         return combine(signals, self.config.min_confidence)
