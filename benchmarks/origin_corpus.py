@@ -25,6 +25,11 @@ ADDRESSES = {
     "NO": "Havnegata {n}, {p4} Bergen", "PL": "ul. Portowa {n}, {p2}-{p3} Gdańsk",
     "PT": "Rua do Porto {n}, {p4}-{p3} Lisboa", "CZ": "Přístavní ulice {n}, {p3} {p2} Praha",
     "GB": "{n} Harbour Road, Bristol BS1 {n1}RN", "JP": "〒{p3}-{p4} 東京都千代田区丸の内 {n}",
+    "IS": "Hafnarstræti {n}, 1{p2} Reykjavík", "TR": "Atatürk Cad. No: {n}, 34{p3} Kadıköy/İstanbul",
+    "RU": "ул. Портовая, д. {n}, Москва, 125{p3}", "CN": "北京市朝阳区建国路{n}号，邮编：100{p3}",
+    "IN": "{n}, जनपथ मार्ग, नई दिल्ली - 110{p3}", "ID": "Jl. Pelabuhan No. {n}, Jakarta Utara 14{p3}",
+    "KR": "(0{p4}) 서울특별시 중구 세종대로 {n}", "SA": "طريق الملك فهد {n}، حي العليا، الرياض 12{p3}",
+    "TH": "{n} ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพฯ 10{p3}", "VN": "Số {n} Phố Tràng Tiền, Hoàn Kiếm, Hà Nội 1{p4}",
 }  # fmt: skip
 CURRENCY = {"GB": "£{v}", "SE": "{v} SEK", "DK": "{v} DKK", "NO": "{v} NOK", "PL": "{v} zł", "CZ": "{v} Kč",
             "JP": "{v}円", "KR": "₩{v}", "CN": "{v}元", "IN": "₹{v}", "TH": "฿{v}", "VN": "{v}₫", "SA": "{v} SAR",

@@ -11,9 +11,9 @@ is the one entry point the pipeline uses. Plain Python: no Beam, no network.
 from __future__ import annotations
 
 from filters.origin.combine import combine, confidences
-from filters.origin.contact import contact_signals
+from filters.origin.contact import PageSignals, contact_text, footer_phones, page_language, text_signals
 from filters.origin.content import content_signals
-from filters.origin.locale import locale_signals
+from filters.origin.locale import check_tag_languages, locale_signals
 from filters.origin.model import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_WEIGHTS,
@@ -49,11 +49,12 @@ class OriginEvidence:
         self.domain_table = domain_table or {}
 
     def page_signals(self, html: str | None, headers: dict[str, str], url: str | None, server_ip: str | None = None,
-                     dns_ip: str | None = None) -> list[Signal]:  # fmt: skip
+                     dns_ip: str | None = None) -> PageSignals:  # fmt: skip
         """Signals of the archived response: server location, declared locale and the contact details of the page's
-        footer (all need the markup, which extraction drops)."""
-        return (server_signals(server_ip, dns_ip, self.weights) + locale_signals(html, headers, url, self.weights)
-                + contact_signals(html, self.jurisdictions, self.weights))  # fmt: skip
+        footer (all need the markup, which extraction drops); the contact text rides along for `decide`."""
+        contact, lang = contact_text(html), page_language(html)
+        return PageSignals(server_signals(server_ip, dns_ip, self.weights) + locale_signals(html, headers, url, self.weights)
+                           + text_signals(contact, lang, self.jurisdictions, self.weights), contact, lang)  # fmt: skip
 
     def decide(self, url: str | None, declared: str | None, text: str, lang: str | None,
                page: list[Signal] | None = None) -> OriginDecision:  # fmt: skip
@@ -66,7 +67,8 @@ class OriginEvidence:
         if hit:
             return OriginDecision(hit[1], "domain-table", 1.0, (Signal("domain_table", hit[1], hit[0], 1.0),),
                                   ("domain_table",))  # fmt: skip
-        signals = registry_signals(host, self.weights) + list(page or ())
+        signals = registry_signals(host, self.weights) + check_tag_languages(list(page or ()), lang)
+        signals += footer_phones(page, lang, self.jurisdictions, self.weights)
         signals += content_signals(text, lang, self.jurisdictions, self.weights)
         return combine(signals, self.config.min_confidence)
 
@@ -75,6 +77,6 @@ SIGNAL_FAMILIES["domain_table"] = "registry"
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE", "DEFAULT_WEIGHTS", "IP_DATABASE_PACKAGE", "SIGNAL_FAMILIES", "EvidenceConfig",
-    "OriginDatabaseError", "OriginDecision", "OriginEvidence", "Signal", "check_database", "combine", "confidences",
+    "OriginDatabaseError", "OriginDecision", "OriginEvidence", "PageSignals", "Signal", "check_database", "combine", "confidences",
     "database_info", "parse_dns_record",
 ]  # fmt: skip

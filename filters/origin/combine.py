@@ -68,11 +68,11 @@ def combine(signals: list[Signal], min_confidence: float) -> OriginDecision:
     conf = confidences(signals)
     ranked = sorted(conf.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     top, (c, _support, opposition) = ranked[0]
-    against = sorted({s.name for s in signals if s.country != top})
+    against = sorted({s.name for s in signals if s.country != top and s.weight > 0})
     if len(ranked) > 1 and ranked[1][1][0] == c and c > 0:
         return OriginDecision(None, "none", c, tuple(signals), (),
                               f"evidence tied between {top} and {ranked[1][0]} at confidence {c}")  # fmt: skip
-    supporting = tuple(s.name for s in signals if s.country == top)
+    supporting = tuple(s.name for s in signals if s.country == top and s.weight > 0)
     if c < min_confidence:
         why = f"best evidence {top} ({', '.join(supporting)}) at confidence {c} below {min_confidence}"
         if against:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from filters.origin.content import content_signals
+from filters.origin.content import content_signals, phone_signals
 from filters.origin.model import Signal
 
 _PAGE_LIMIT = 1 << 20  # characters of markup looked at; a footer sits near the end, so the slice is the tail
@@ -50,10 +50,40 @@ def page_language(markup: str | None) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def contact_signals(markup: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
-    """Content signals of the page's contact markup (no language signal: the language is weighed once, later)."""
-    text = contact_text(markup)
+class PageSignals(list):
+    """The signals of the archived response, plus the page's contact text and the `<html lang>` it was read with:
+    a national-format phone number needs the page's language, and a theme's default `lang="en-US"` is often not
+    it, so the contact text is read again once language ID has run (`footer_phones`). Held in memory for the
+    current document only; never written."""
+
+    def __init__(self, signals=(), contact: str = "", lang: str | None = None) -> None:
+        super().__init__(signals)
+        self.contact = contact
+        self.lang = lang
+
+
+def _footer(found: list[Signal]) -> list[Signal]:
+    return [Signal(s.name, s.country, f"{s.value} (page footer)"[:60], s.weight) for s in found]
+
+
+def text_signals(text: str, lang: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
+    """Content signals of contact text (no language signal: the language is weighed once, later)."""
     if not text:
         return []
-    found = content_signals(text, page_language(markup), countries, {**weights, "language": 0.0})
-    return [Signal(s.name, s.country, f"{s.value} (page footer)"[:60], s.weight) for s in found]
+    return _footer(content_signals(text, lang, countries, {**weights, "language": 0.0}))
+
+
+def contact_signals(markup: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
+    """Content signals of the page's contact markup, phone numbers read in the language of `<html lang>`."""
+    return text_signals(contact_text(markup), page_language(markup), countries, weights)
+
+
+def footer_phones(page: list[Signal] | None, lang: str | None, countries: tuple[str, ...], weights) -> list[Signal]:
+    """Phone signals of the page's contact text read in the detected language `lang`, when that is not the language
+    the page was read with; only countries the page's phone signals do not already name."""
+    contact, read_with = getattr(page, "contact", ""), getattr(page, "lang", None)
+    if not contact or not lang or lang == read_with:
+        return []
+    have = {s.country for s in page or () if s.name == "phone"}
+    found = phone_signals(contact, lang, countries, weights.get("phone", 0.0))
+    return [s for s in _footer(found) if s.country not in have]

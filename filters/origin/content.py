@@ -12,17 +12,26 @@ code, an address its postcode format, an IBAN its country code.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
-from filters.origin.countries import CURRENCIES, LANG_COUNTRIES, POSTAL_PREFIXES
+from filters.origin.addresses import FORMATS as SCRIPT_FORMATS
+from filters.origin.addresses import address_country
+from filters.origin.countries import CURRENCIES, CURRENCY_WORDS, LANG_COUNTRIES, POSTAL_PREFIXES
 from filters.origin.model import Signal
 
 _RUN = re.compile(r"\d+")
 _HEAD, _TAIL = 20_000, 5_000
 _INTL_PHONE = re.compile(r"(?:\+|00)([1-9]\d{0,2})[\s.\-/]*(?:\(0\))?[\s.\-/]*\(?\d[\d\s.\-/()]{4,15}\d")
 _NATIONAL_NUMBER = re.compile(r"\(?0\d[\d\s.\-/()]{5,14}\d")
-_PHONE_WORDS = ("tel", "tél", "phone", "puh", "tfn", "telefon", "téléphone", "telefono", "teléfono", "telefoon",
-                "電話", "전화", "fax")  # fmt: skip
+#: a national number without a trunk 0 (Spain, Portugal, Poland, Czechia, Denmark, Norway, Iceland; Russia's trunk 8)
+_NATIONAL_NO_TRUNK = re.compile(r"[1-9][\d\s.\-/()]{5,16}\d")
+_PHONE_WORDS = ("tel", "tél", "phone", "puh", "tfn", "tlf", "telefon", "téléphone", "telefono", "teléfono",
+                "telefoon", "sími", "тел", "電話", "전화", "هاتف", "โทร", "điện thoại", "फ़ोन", "फोन", "दूरभाष",
+                "fax")  # fmt: skip
+#: a phone label right before the number (lower-cased text): without a trunk 0, nothing else marks a phone number
+_PHONE_LABEL = re.compile(r"(?<![a-zа-яё])(?:tel|tlf|tfn|tfno|telf|telefon|telefone|telefono|teléfono|phone|sími|"
+                          r"тел|телефон)\.?\s*(?:nr\.?\s*)?[:.]?\s*\Z")  # fmt: skip
 #: street words per country; the postcode must follow within a short window (house number, comma)
 _STREETS: dict[str, tuple[str, ...]] = {
     "DE": ("straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "damm", "ring"),
@@ -42,9 +51,11 @@ _STREETS: dict[str, tuple[str, ...]] = {
     "PL": ("ul.", "ulica", "al.", "aleja", "plac"),
     "CZ": ("ulice", "nám.", "náměstí", "třída"),
     "HU": ("utca", "út", "tér", "körút"),
+    "TR": ("cad.", "caddesi", "sok.", "sokak", "sokağı", "mah.", "mahallesi", "bulvarı", "blv."),
+    "IS": ("vegur", "gata", "stræti", "braut", "stígur", "torg"),
 }
 _POSTCODES: dict[str, str] = {
-    "DE": r"\d{5}", "FR": r"\d{5}", "IT": r"\d{5}", "ES": r"\d{5}", "FI": r"\d{5}",
+    "DE": r"\d{5}", "FR": r"\d{5}", "IT": r"\d{5}", "ES": r"\d{5}", "FI": r"\d{5}", "TR": r"\d{5}", "IS": r"[1-9]\d{2}",
     "AT": r"\d{4}", "CH": r"\d{4}", "BE": r"\d{4}", "LU": r"\d{4}", "DK": r"\d{4}", "NO": r"\d{4}", "HU": r"\d{4}",
     "NL": r"\d{4}\s?[A-Z]{2}", "SE": r"\d{3}\s\d{2}", "CZ": r"\d{3}\s\d{2}", "PL": r"\d{2}-\d{3}", "PT": r"\d{4}-\d{3}",
 }  # fmt: skip
@@ -52,11 +63,13 @@ _CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻ]"
 _AFTER_POSTCODE = re.compile(r"\s+" + _CAPITAL)
 _GB_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z])")
 _JP_POSTCODE = re.compile(r"〒\s?\d{3}-\d{4}")
-#: anything shaped like one of the postcode formats above, then a capitalized place name (anchored at a digit run)
+#: anything shaped like one of the postcode formats above, then a capitalized place name (anchored at a digit run;
+#: a bare 3-digit postcode, Iceland's, only before a word in lower case after its capital: not "130 NOK")
 _POSTCODE_CANDIDATE = re.compile(
-    r"(\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4,5})\s+" + _CAPITAL
+    r"(\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4,5}|\d{3}(?=\s+\S[a-zß-ÿ]))\s+" + _CAPITAL
 )
 _HOUSE_NUMBER = re.compile(r"\d{1,4}")
+_NOT_A_POSTCODE = frozenset(".+-/_" + string.ascii_letters)  # 1.12345, +12345, DE12345: not a postcode
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])")
 
 
@@ -75,18 +88,45 @@ def _word_before(text: str, s: int) -> bool:
 
 
 @lru_cache(maxsize=64)
+def _script_countries(countries: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(cc for cc in countries if cc in SCRIPT_FORMATS or cc == "KR")
+
+
+@lru_cache(maxsize=64)
 def _formats(countries: tuple[str, ...]) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
-    return tuple((cc, re.compile(_POSTCODES[cc]), _STREETS[cc]) for cc in countries if cc in _POSTCODES)
+    return tuple((cc, re.compile(_POSTCODES[cc]), _street_words(_STREETS[cc])) for cc in countries if cc in _POSTCODES)
+
+
+def _street_words(words: tuple[str, ...]) -> re.Pattern:
+    """A street word at the start of a word (via, rue, ul.) or at its end (Satamakatu, Storgatan): not inside one
+    (the "tori" of "Vittoria")."""
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W\d_])(?:{alt})|(?:{alt})(?![^\W\d_])")
+
+
+def _nearest_street(before: str, code: str, formats) -> str | None:
+    """The country whose postcode format `code` has and whose street word stands nearest before it: the prose before
+    an address may hold another country's street word ("…la partie… Via Roma 4, 45447 Genova"); a tie names none."""
+    best, at = [], -1
+    for cc, pc, streets in formats:
+        if not pc.fullmatch(code):
+            continue
+        pos = max((m.start() for m in streets.finditer(before)), default=-1)
+        if pos >= 0 and pos >= at:
+            best, at = ([*best, cc] if pos == at else [cc]), pos
+    return best[0] if len(best) == 1 else None
 
 
 def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
     """Addresses of the policy's `countries`: a street word and a house number shortly before the country's
-    postcode format and a capitalized place name; a country-prefixed postcode (D-10115); GB and JP postcodes."""
+    postcode format and a capitalized place name; a country-prefixed postcode (D-10115); GB and JP postcodes; the
+    postcode-last and labelled formats of `filters.origin.addresses` (CN, IN, ID, KR, RU, SA, TH, VN)."""
     if weight <= 0:
         return []
     runs = digit_runs(text) if runs is None else runs
     found: dict[str, str] = {}
     formats = _formats(tuple(sorted(countries)))
+    script = _script_countries(tuple(sorted(countries)))
     want_gb = "GB" in countries
     for s, e in runs:
         n = e - s
@@ -95,7 +135,14 @@ def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=No
                 if start >= 0 and not _word_before(text, start) and _GB_POSTCODE.match(text, start):
                     found["GB"] = "GB postcode format"
                     break
-        if n < 2 or n > 5:
+        if n < 2 or n > 6:
+            continue
+        if n >= 5 and script and text[s - 1 : s] not in _NOT_A_POSTCODE:
+            cc = address_country(text, s, e, script)
+            if cc:
+                found.setdefault(cc, f"{cc} address format")
+                continue
+        if n > 5:
             continue
         if s >= 2 and text[s - 1] == "-" and text[s - 2].isupper() and _AFTER_POSTCODE.match(text, e):
             start = s - 3 if s >= 3 and text[s - 3].isupper() else s - 2
@@ -111,12 +158,36 @@ def postal_signals(text: str, countries: tuple[str, ...], weight: float, runs=No
         before = text[max(0, s - 60) : s].lower()
         if not _HOUSE_NUMBER.search(before):
             continue
-        hits = [cc for cc, pc, streets in formats if pc.fullmatch(m.group(1)) and any(w in before for w in streets)]
-        if len(hits) == 1 and hits[0] not in found:
-            found[hits[0]] = f"street + {hits[0]} postcode format"
+        cc = _nearest_street(before, m.group(1), formats)
+        if cc and cc not in found:
+            found[cc] = f"street + {cc} postcode format"
     if "JP" in countries and "〒" in text and _JP_POSTCODE.search(text):
         found.setdefault("JP", "JP postcode format")
     return [Signal("postal_address", cc, v, weight) for cc, v in sorted(found.items())]
+
+
+_LAST_GROUP = re.compile(r"[\s.\-/()]+\d+\Z")
+
+
+def _shorter(raw: str):
+    """The number as matched, then without its last one or two digit groups: a phone number followed by a price or
+    a quantity ("Tel +354 410 1234 880 ISK") is matched with it."""
+    yield raw
+    for _ in range(2):
+        cut = _LAST_GROUP.sub("", raw)
+        if cut == raw or sum(ch.isdigit() for ch in cut) < 6:
+            return
+        raw = cut
+        yield raw
+
+
+def _valid_for(raw: str, cc: str) -> bool:
+    import phonenumbers
+
+    try:
+        return phonenumbers.is_valid_number_for_region(phonenumbers.parse(raw, cc), cc)
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weight: float, runs=None) -> list[Signal]:
@@ -139,33 +210,34 @@ def phone_signals(text: str, lang: str | None, countries: tuple[str, ...], weigh
             start = s
         if start is not None:
             m = _INTL_PHONE.match(text, start)
-            if m:
-                raw = m.group(0)
+            for raw in _shorter(m.group(0)) if m else ():
                 try:
                     num = phonenumbers.parse("+" + raw[2:] if raw.startswith("00") else raw)
                 except phonenumbers.NumberParseException:
-                    continue
+                    break
                 if phonenumbers.is_valid_number(num):
                     cc = phonenumbers.region_code_for_number(num)
                     if cc and cc != "001":
                         found.setdefault(cc, f"+{num.country_code}")
+                    break
             continue
         if speakers and text[s] == "0" and not _word_before(text, s):
             context = text[max(0, s - 24) : s].lower()
             if not any(w in context for w in _PHONE_WORDS):
                 continue
             m = _NATIONAL_NUMBER.match(text, s - 1 if s > 0 and text[s - 1] == "(" else s)
-            if not m:
-                continue
-            ok = []
-            for cc in speakers:
-                try:
-                    if phonenumbers.is_valid_number(phonenumbers.parse(m.group(0), cc)):
-                        ok.append(cc)
-                except phonenumbers.NumberParseException:
-                    continue
-            if len(ok) == 1:
-                found.setdefault(ok[0], f"national format ({ok[0]})")
+        elif speakers and not _word_before(text, s) and _PHONE_LABEL.search(text[max(0, s - 16) : s].lower()):
+            m = _NATIONAL_NO_TRUNK.match(text, s)
+        else:
+            continue
+        ok = []
+        for raw in _shorter(m.group(0)) if m else ():
+            # valid for the region, not just valid: +7 numbers parse for KZ too, +1 for every NANP country
+            ok = [cc for cc in speakers if _valid_for(raw, cc)]
+            if ok:
+                break
+        if len(ok) == 1:
+            found.setdefault(ok[0], f"national format ({ok[0]})")
     return [Signal("phone", cc, v, weight) for cc, v in sorted(found.items())]
 
 
@@ -196,13 +268,34 @@ def iban_signals(text: str, weight: float, runs=None) -> list[Signal]:
 _CURRENCY_LENGTHS = sorted({len(k) for k in CURRENCIES}, reverse=True)
 
 
-def currency_signals(text: str, weight: float, runs=None) -> list[Signal]:
-    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`)."""
+_CURRENCY_WORD = re.compile(
+    r"[ \u00a0]?(" + "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])"
+)
+
+
+def _currency_word(text: str, e: int, lang: str | None) -> tuple[str, str] | None:
+    """(country, word) of a currency word right after the amount ending at `e`, when it names one country (for the
+    page's language)."""
+    m = _CURRENCY_WORD.match(text, e)
+    if not m:
+        return None
+    users = CURRENCY_WORDS[m.group(1)]
+    if len(users) > 1:
+        users = tuple(c for c in users if c in LANG_COUNTRIES.get(lang or "", ()))
+    return (users[0], m.group(1)) if len(users) == 1 else None
+
+
+def currency_signals(text: str, weight: float, runs=None, lang: str | None = None) -> list[Signal]:
+    """Single-country currency tokens next to an amount (`SEK 120`, `120 zł`, `£5`), and currency words after it
+    (`20 kroner` on a Norwegian page)."""
     if weight <= 0:
         return []
     runs = digit_runs(text) if runs is None else runs
     found: dict[str, str] = {}
     for s, e in runs:
+        if e < len(text) and text[e] in " \u00a0TLkzfry人र" and (hit := _currency_word(text, e, lang)):
+            found.setdefault(*hit)
+            continue
         before = text[max(0, s - 5) : s].rstrip()
         after = text[e : e + 5].lstrip()
         for n in _CURRENCY_LENGTHS:
@@ -233,6 +326,6 @@ def content_signals(text: str, lang: str | None, countries: tuple[str, ...], wei
         phone_signals(text, lang, countries, weights.get("phone", 0.0), runs)
         + postal_signals(text, countries, weights.get("postal_address", 0.0), runs)
         + iban_signals(text, weights.get("iban", 0.0), runs)
-        + currency_signals(text, weights.get("currency", 0.0), runs)
+        + currency_signals(text, weights.get("currency", 0.0), runs, lang)
         + language_signal(lang, countries, weights.get("language", 0.0))
     )

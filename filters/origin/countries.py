@@ -41,6 +41,17 @@ CURRENCIES: dict[str, str] = {
     "₪": "IL", "ILS": "IL", "HKD": "HK", "TWD": "TW", "NT$": "TW", "ZAR": "ZA", "₦": "NG", "₱": "PH",
 }  # fmt: skip
 
+#: currencies written out after an amount, in the languages that use them (`20 kroner`, `150 złotych`, `50 TL`) →
+#: the countries whose currency the word names; a word of several countries (kroner: Denmark, Norway, the Faroes,
+#: Greenland) counts only for the one that speaks the page's language. Words that are also common nouns of their
+#: language (Vietnamese đồng, Thai บาท as in บาทหลวง) and words shared by neighbours speaking one language (рубль:
+#: Russia and Belarus; ريال: Saudi Arabia, Qatar, Oman, Yemen) are left out
+CURRENCY_WORDS: dict[str, tuple[str, ...]] = {
+    "kroner": ("DK", "NO", "FO", "GL"), "kronor": ("SE",), "krónur": ("IS", "FO"), "złotych": ("PL",),
+    "złote": ("PL",), "złoty": ("PL",), "korun": ("CZ",), "forint": ("HU",), "TL": ("TR",), "rupiah": ("ID",),
+    "रुपये": ("IN",), "रुपए": ("IN",), "yuan": ("CN",), "人民币": ("CN",),
+}  # fmt: skip
+
 #: public second-level (and a few first-level) domains reserved for one country's public bodies: strong evidence,
 #: stronger than the ccTLD itself (a gov.uk page on a US content-delivery network is still British)
 PUBLIC_SUFFIXES: dict[str, str] = {

@@ -103,3 +103,29 @@ def locale_signals(html: str | None, headers: dict[str, str], url: str | None, w
             cc = _ALIASES.get(cc, cc)
             add("schema_address", cc if cc in ISO_3166_ALPHA2 else None, cc)
     return out
+
+
+#: the locale tags whose language subtag can be checked against the detected language
+_TAGGED = ("content_language", "html_lang", "hreflang", "og_locale")
+#: language subtags that name the same language as the detector's label (Norwegian Bokmål/Nynorsk, old ISO codes)
+_SAME_LANGUAGE = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi"}
+
+
+def _language(code: str) -> str:
+    code = code.lower()
+    return _SAME_LANGUAGE.get(code, code)
+
+
+def check_tag_languages(signals: list[Signal], lang: str | None) -> list[Signal]:
+    """Locale tags whose language is not the page's detected language (`<html lang="en-US">` on a Norwegian page: a
+    theme's or CMS's default) are kept for the ledger at weight 0, with a note: a tag that is wrong about the
+    language says nothing about the region. Tags and languages that are not two-letter codes are left as they are."""
+    if not lang or len(lang) != 2:
+        return signals
+    out = []
+    for s in signals:
+        primary = re.split(r"[-_]", s.value, maxsplit=1)[0]
+        if s.name in _TAGGED and s.weight > 0 and len(primary) == 2 and _language(primary) != _language(lang):
+            s = Signal(s.name, s.country, f"{s.value} (page in {lang})", 0.0)
+        out.append(s)
+    return out

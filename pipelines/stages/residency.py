@@ -10,7 +10,7 @@ ledger row names the signals, their weights and the confidence.
 from __future__ import annotations
 
 from filters.document import Document
-from filters.origin import EvidenceConfig, OriginEvidence, Signal
+from filters.origin import EvidenceConfig, OriginEvidence, PageSignals, Signal
 from filters.residency import origin_jurisdiction
 from pipelines.stages.base import Decision
 from schemas.policy import Policy
@@ -27,7 +27,7 @@ class ResidencyStage:
             OriginEvidence(self.config, jurisdictions, policy.domain_jurisdictions) if self.config.enabled else None
         )
 
-    def page_signals(self, doc: Document, declared: str | None) -> list[Signal] | None:
+    def page_signals(self, doc: Document, declared: str | None) -> PageSignals | None:
         """Signals only the archived response carries (server, markup): taken before extraction drops the markup."""
         if self.evidence is None or declared or doc.source_type != "web":
             return None
