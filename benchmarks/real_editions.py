@@ -9,7 +9,7 @@ Layout of DIR: `grimm/khm-NNN.{1812,1857,2020}.md` (Grimm tales in the 1812 and 
 modernised 2020 edition, as acoli-repo/acoli-corpora holds them), `books/alice-gutenberg-11.txt`,
 `books/parts/alice-eltec-00.xml` (the first 16,000 characters of ELTeC's TEI of the same book),
 `books/janitschek-amazonenschlacht-DEU060.xml` (ELTeC-deu TEI) and `books/fewkes-passamaquoddy-pg17997.txt` (a
-Project Gutenberg file with its header and licence, judged as extraction leaves it: without them). A missing file is left out; a missing folder is reported by
+Project Gutenberg file with its header and licence, judged as extraction leaves it: without them), `books/bronte-wuthering-heights-pg768.txt` (a full novel over Gopher's 100,000 words). A missing file is left out; a missing folder is reported by
 the callers, not an error.
 """
 
@@ -136,7 +136,9 @@ def books(root: Path) -> list[dict]:
                              ("Die Amazonenschlacht (ELTeC-deu DEU060, TEI)", "janitschek-amazonenschlacht-DEU060.xml",
                               "de"),
                              ("Contribution to Passamaquoddy Folk-Lore (Gutenberg 17997, with its licence)",
-                              "fewkes-passamaquoddy-pg17997.txt", "en")):  # fmt: skip
+                              "fewkes-passamaquoddy-pg17997.txt", "en"),
+                             ("Wuthering Heights (Gutenberg 768, over 100,000 words)", "bronte-wuthering-heights-pg768.txt",
+                              "en")):  # fmt: skip
         p = b / file
         if not p.exists():
             continue

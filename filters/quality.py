@@ -281,6 +281,7 @@ def split_words(text: str, limit: int) -> list[str]:
     """`text` cut into consecutive parts of at most about `limit` whitespace-separated words, at paragraph breaks
     where there are any, else at line breaks, else between words; the parts joined back give the text's words."""
     parts: list[str] = []
+    last = 0  # words in parts[-1], kept as a running count: re-splitting it per paragraph is quadratic on a book
     for para in _PARA.split(text):
         units = para.split("\n") if len(para.split()) > limit else [para]
         for unit in units:
@@ -289,11 +290,13 @@ def split_words(text: str, limit: int) -> list[str]:
                 else [unit]  # fmt: skip
             for chunk in chunks:
                 n = len(chunk.split())
-                if parts and len(parts[-1].split()) + n <= limit:
+                if parts and last + n <= limit:
                     sep = "\n\n" if unit is units[0] and chunk is chunks[0] else "\n"
                     parts[-1] = parts[-1] + sep + chunk
+                    last += n
                 else:
                     parts.append(chunk)
+                    last = n
     return [p for p in parts if p.strip()]
 
 
