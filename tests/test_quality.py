@@ -146,23 +146,20 @@ def test_long_documents_are_split_exempted_or_judged_by_policy(shared):
 
 
 
-def test_split_words_fills_parts_greedily_and_stays_linear_on_a_book():
-    import time
-
+def test_split_words_fills_parts_greedily_on_a_book():
     from filters.quality import split_words
 
     # paragraphs of 3, 4 and 2 words with a limit of 6: the second paragraph opens a new part, the third joins it
     assert split_words("a b c\n\nd e f g\n\nh i", 6) == ["a b c", "d e f g\n\nh i"]
     # a paragraph over the limit is cut at its line breaks, and a line over the limit between words
     assert split_words("a b\nc d e f g h i\nj", 4) == ["a b", "c d e f", "g h i\nj"]
-    # a book-sized text (120,000 words in 3,000 paragraphs) cut with a large limit: parts fill up to the limit,
-    # no word is lost, and it takes well under a second (a quadratic recount took about 10 s here)
+    # a book-sized text (120,000 words in 3,000 paragraphs) cut with a large limit: parts fill up to the limit and
+    # no word is lost (the speed-up from the once quadratic recount is in docs/benchmarks.md, measured, not tested)
     book = "\n\n".join(" ".join(f"w{p}x{i}" for i in range(40)) for p in range(3000))
-    start = time.perf_counter()
     parts = split_words(book, 100_000)
-    assert time.perf_counter() - start < 2.0
     assert [len(p.split()) for p in parts] == [100_000, 20_000]
     assert "\n\n".join(parts) == book
+
 
 def test_quality_settings_are_validated():
     import pytest

@@ -71,7 +71,7 @@ def test_report_renders_offline_with_its_sections(demo_release, tmp_path):
     shards = sorted(s["path"].split("shards/", 1)[1] for s in res.manifest["shards"])
     anchors = [r for r in parser.refs if r.startswith("#")]
     assert all(f'id="{a[1:]}"' in dom for a in anchors)  # links inside the page land on a section
-    outside = sorted(set(r for r in parser.refs if not r.startswith("#")))
+    outside = sorted({r for r in parser.refs if not r.startswith("#")})
     assert outside == ["../approval.html"] + [f"validations/{s}.json" for s in shards]
     assert (page.parent / "../approval.html").is_file()
     for ref in [r for r in parser.refs if r.startswith("validations/")]:
